@@ -1,0 +1,5 @@
+import sys
+
+from imgcli.shell import main
+
+sys.exit(main())

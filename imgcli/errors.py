@@ -1,0 +1,29 @@
+"""Errors that end a command with one plain line on stderr and a documented exit code."""
+
+EXIT_OK = 0
+EXIT_API = 1  # the cloud answered with an error, or could not be reached
+EXIT_USAGE = 2  # bad options, bad configuration
+EXIT_AUTH = 3  # the cloud refused the credentials
+EXIT_INTERRUPTED = 130
+
+
+class ImgcliError(Exception):
+    """A failure the user can act on; str(err) is the whole message."""
+
+    exit_code = EXIT_API
+
+
+class ConfigError(ImgcliError):
+    exit_code = EXIT_USAGE
+
+
+class UsageError(ImgcliError):
+    exit_code = EXIT_USAGE
+
+
+class AuthError(ImgcliError):
+    exit_code = EXIT_AUTH
+
+
+class ApiError(ImgcliError):
+    exit_code = EXIT_API
