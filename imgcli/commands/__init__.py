@@ -1,0 +1,1 @@
+"""imgcli's cliff commands, registered in the `imgcli.commands` entry-point group."""

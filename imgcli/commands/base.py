@@ -1,0 +1,38 @@
+"""What every imgcli command shares: library failures become one line that says what to fix."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from imgcli.errors import ImgcliError
+
+
+class ExplainErrors:
+    """Mix in before a cliff Command class.
+
+    cliff logs str(exception) for a failed command; keystoneauth's and requests' messages
+    are written for developers, so they are translated here, where the command ends.
+    """
+
+    app: Any
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        from imgcli.shell import one_line_errors
+
+        parser = super().get_parser(prog_name)  # type: ignore[misc]
+        one_line_errors(parser)
+        return parser
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        try:
+            return super().run(parsed_args)  # type: ignore[misc]
+        except ImgcliError:
+            raise
+        except Exception as exc:
+            from imgcli.session import explain
+
+            better = explain(exc, getattr(self.app, "_settings", None))
+            if better is None:
+                raise
+            raise better from exc

@@ -1,0 +1,21 @@
+"""`cache clear`: forget every cached token and endpoint."""
+
+from __future__ import annotations
+
+import argparse
+
+from cliff.command import Command
+
+from imgcli.commands.base import ExplainErrors
+
+
+class ClearCache(ExplainErrors, Command):
+    """Delete the token and endpoint cache"""
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        from imgcli.cache import TokenCache
+
+        cache = TokenCache.from_env(self.app.env)
+        removed = cache.clear()
+        self.app.stdout.write(f"removed {removed} cached login(s) from {cache.directory}\n")
+        return 0

@@ -1,0 +1,68 @@
+"""Name-to-ID look-ups that `image list` options need: --project and --marker.
+
+Each costs a request, so each is skipped when the answer is already known: an ID passes
+straight through, and the token's own project needs no look-up.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from imgcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from imgcli.session import Connection
+
+KEYSTONE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def identity_get(connection: Connection, path: str, params: dict[str, str]):
+    settings_filter = {"service_type": "identity", "interface": connection.adapter.interface,
+                       "region_name": connection.adapter.region_name,
+                       "min_version": "3.0", "max_version": "3.latest"}
+    return connection.session.get(path, endpoint_filter=settings_filter, params=params,
+                                  raise_exc=False)
+
+
+def domain_id(connection: Connection, name_or_id: str) -> str:
+    response = identity_get(connection, "/domains", {"name": name_or_id})
+    found = response.json().get("domains", []) if response.ok else []
+    return found[0]["id"] if found else name_or_id
+
+
+def project_id(connection: Connection, name_or_id: str, domain: str | None) -> str:
+    """--project as openstackclient reads it: an ID, or a name resolved through Keystone."""
+    if KEYSTONE_ID.match(name_or_id):
+        return name_or_id
+    access = connection.session.auth.get_access(connection.session)
+    if name_or_id == access.project_name and domain in (
+            None, access.project_domain_id, access.project_domain_name):
+        return access.project_id
+    params = {"name": name_or_id}
+    if domain:
+        params["domain_id"] = domain_id(connection, domain)
+    response = identity_get(connection, "/projects", params)
+    if response.status_code == 403:
+        return name_or_id  # not allowed to look it up: openstackclient passes it on as given
+    projects = response.json().get("projects", []) if response.ok else []
+    if not projects:
+        raise UsageError(f"no project named {name_or_id!r}"
+                         + (f" in domain {domain!r}" if domain else "") + " (--project)")
+    if len(projects) > 1:
+        raise UsageError(f"more than one project is named {name_or_id!r}: "
+                         "add --project-domain, or give the project ID")
+    return projects[0]["id"]
+
+
+def image_id_by_name(connection: Connection, name: str) -> str:
+    """--marker takes a name too (openstackclient's find_image): one look-up by name."""
+    from imgcli.images import check_response
+
+    doc = check_response(connection.adapter.get(connection.image_root + "images",
+                                                params={"name": name}))
+    found = [image["id"] for image in doc["images"] if "id" in image]
+    if len(found) != 1:
+        raise UsageError(f"--marker: {'no' if not found else 'more than one'} image "
+                         f"named {name!r}; give the image ID")
+    return found[0]

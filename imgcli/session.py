@@ -1,0 +1,281 @@
+"""The keystoneauth side: auth plugin, Session, and the image endpoint (seed steps 1-6).
+
+keystoneauth does the work: the generic password plugin's version discovery is seed
+messages (1)-(2), its token request (3)-(4), and Adapter.get_endpoint_data() with a v2
+minimum is Glance's version negotiation (5)-(6). This module only chooses the plugin,
+feeds it settings, and wires the token cache around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from imgcli import __version__
+from imgcli.errors import ApiError, AuthError, ConfigError
+
+if TYPE_CHECKING:
+    from keystoneauth1.adapter import Adapter
+    from keystoneauth1.plugin import BaseAuthPlugin
+    from keystoneauth1.session import Session
+
+    from imgcli.cache import TokenCache
+    from imgcli.config import Settings
+    from imgcli.trace import Recorder
+
+PASSWORD_TYPES = ("password", "v3password")
+TOKEN_TYPES = ("token", "v3token")
+APPCRED_TYPES = ("v3applicationcredential", "applicationcredential")
+ENDPOINT_TYPES = ("token_endpoint", "admin_token", "none")
+AUTH_TYPES = PASSWORD_TYPES + TOKEN_TYPES + APPCRED_TYPES + ENDPOINT_TYPES
+# Retried by keystoneauth with exponential backoff: the list calls are idempotent GETs.
+RETRIES = 3
+RETRIABLE_STATUSES = [429, 502, 503, 504]
+
+
+def require(settings: Settings, *names: str) -> None:
+    """Fail before any request when none of `names` is set; name the flags and variables."""
+    from imgcli.config import BY_NAME
+
+    if any(settings.values.get(name) for name in names):
+        return
+    hints = " or ".join(f"{BY_NAME[n].flags[0]} ({BY_NAME[n].env[0]})" for n in names)
+    raise ConfigError(f"missing {names[0].replace('_', ' ')}: set {hints}, "
+                      "or choose a cloud from clouds.yaml with --os-cloud")
+
+
+def v3_url(auth_url: str) -> str:
+    """The v3-only plugins post to `{auth_url}/auth/tokens`: give them the v3 root."""
+    url = auth_url.rstrip("/")
+    return url if url.endswith("/v3") else url + "/v3"
+
+
+def domain_defaults(settings: Settings) -> dict[str, str | None]:
+    """openstackclient's rule: with no user or project domain, use --os-default-domain."""
+    s, default = settings, settings.default_domain
+    scoped_by_name = bool(s.project_name)
+    return {
+        "user_domain_name": s.user_domain_name,
+        "user_domain_id": s.user_domain_id or (
+            None if s.user_domain_name or s.user_id else default),
+        "project_domain_name": s.project_domain_name,
+        "project_domain_id": s.project_domain_id or (
+            None if s.project_domain_name or not scoped_by_name else default),
+    }
+
+
+def build_auth(settings: Settings) -> BaseAuthPlugin:
+    """The keystoneauth plugin for --os-auth-type; nothing is sent yet."""
+    auth_type = settings.auth_type.lower()
+    if auth_type not in AUTH_TYPES:
+        raise ConfigError(f"unknown auth type {settings.auth_type!r}: use one of "
+                          "password, v3password, v3applicationcredential, token, v3token")
+    if settings.token and settings.endpoint and auth_type not in APPCRED_TYPES:
+        auth_type = "token_endpoint"  # openstackclient's rule: token + endpoint skip Keystone
+    if auth_type in ENDPOINT_TYPES:
+        from keystoneauth1 import token_endpoint
+
+        require(settings, "token")
+        require(settings, "endpoint")
+        return token_endpoint.Token(settings.endpoint, settings.token)
+
+    require(settings, "auth_url")
+    project = {"project_id": settings.project_id, "project_name": settings.project_name}
+    if auth_type in APPCRED_TYPES:
+        from keystoneauth1.identity import v3
+
+        require(settings, "application_credential_secret")
+        require(settings, "application_credential_id", "application_credential_name")
+        if not settings.application_credential_id:
+            require(settings, "username", "user_id")
+        return v3.ApplicationCredential(
+            v3_url(settings.auth_url),
+            application_credential_id=settings.application_credential_id,
+            application_credential_name=settings.application_credential_name,
+            application_credential_secret=settings.application_credential_secret,
+            username=settings.username, user_id=settings.user_id,
+            user_domain_name=settings.user_domain_name,
+            user_domain_id=settings.user_domain_id or (
+                None if settings.user_domain_name or settings.user_id
+                else settings.default_domain))
+    domains = domain_defaults(settings)
+    if auth_type in TOKEN_TYPES:
+        require(settings, "token")
+        if auth_type == "v3token":
+            from keystoneauth1.identity import v3
+
+            return v3.Token(v3_url(settings.auth_url), settings.token, **project,
+                            project_domain_id=domains["project_domain_id"],
+                            project_domain_name=domains["project_domain_name"])
+        from keystoneauth1.identity import generic
+
+        return generic.Token(settings.auth_url, settings.token, **project,
+                             project_domain_id=domains["project_domain_id"],
+                             project_domain_name=domains["project_domain_name"])
+    require(settings, "username", "user_id")
+    require(settings, "password")
+    credentials: dict[str, Any] = {"username": settings.username, "user_id": settings.user_id,
+                                   "password": settings.password, **project, **domains}
+    if auth_type == "v3password":
+        from keystoneauth1.identity import v3
+
+        return v3.Password(v3_url(settings.auth_url), **credentials)
+    from keystoneauth1.identity import generic
+
+    return generic.Password(settings.auth_url, **credentials)
+
+
+def build_session(settings: Settings, auth: BaseAuthPlugin,
+                  recorder: Recorder | None = None) -> Session:
+    import requests
+    from keystoneauth1 import session as ks_session
+
+    transport = requests.Session()
+    if recorder is not None:
+        recorder.attach(transport)
+    cert: str | tuple[str, str] | None = settings.cert
+    if settings.cert and settings.key:
+        cert = (settings.cert, settings.key)
+    return ks_session.Session(
+        auth=auth, session=transport, verify=settings.verify, cert=cert,
+        timeout=settings.api_timeout, app_name="imgcli", app_version=__version__,
+        connect_retries=RETRIES)
+
+
+def image_adapter(settings: Settings, session: Session,
+                  endpoint_override: str | None = None) -> Adapter:
+    from keystoneauth1.adapter import Adapter
+
+    return Adapter(
+        session, service_type="image", interface=settings.interface,
+        region_name=settings.region_name, min_version="2.0", max_version="2.latest",
+        endpoint_override=endpoint_override, connect_retries=RETRIES,
+        status_code_retries=RETRIES, retriable_status_codes=RETRIABLE_STATUSES,
+        raise_exc=False)
+
+
+@dataclass
+class Connection:
+    """What a command needs: a Session, and the Image API v2 root it talks to."""
+
+    session: Session
+    adapter: Adapter
+    image_root: str  # e.g. http://host/image/v2/
+    cache: TokenCache | None = None
+    cache_key: str | None = None
+    cached_state: str | None = None
+
+    def save(self) -> None:
+        """Store a new or renewed token for the next run; a no-op when nothing changed."""
+        if self.cache is None or self.cache_key is None:
+            return
+        state = self.session.auth.get_auth_state() if self.session.auth else None
+        if state and state != self.cached_state:
+            self.cache.save(self.cache_key, {"auth": state, "image_root": self.image_root})
+            self.cached_state = state
+
+
+def connect(settings: Settings, cache: TokenCache | None = None,
+            recorder: Recorder | None = None) -> Connection:
+    """Seed steps (1)-(6), or none of them when the cache has a live token and endpoint."""
+    auth = build_auth(settings)
+    session = build_session(settings, auth, recorder)
+    if settings.endpoint:
+        root = versioned_root(settings.endpoint)
+        return Connection(session, image_adapter(settings, session, root), root)
+
+    key = cache.key(auth, settings) if cache else None
+    entry = cache.load(key) if cache and key else None
+    state = None
+    if entry:
+        state = entry["auth"]
+        auth.set_auth_state(state)
+        if auth.auth_ref is not None and not auth.auth_ref.will_expire_soon(
+                auth.MIN_TOKEN_LIFE_SECONDS):
+            root = entry["image_root"]
+            return Connection(session, image_adapter(settings, session, root), root,
+                              cache, key, state)
+        auth.invalidate()
+
+    adapter = image_adapter(settings, session)
+    root = discover_image_root(adapter, settings, session)
+    connection = Connection(session, image_adapter(settings, session, root), root, cache, key)
+    connection.save()
+    return connection
+
+
+def discover_image_root(adapter: Adapter, settings: Settings, session: Session) -> str:
+    """Seed (1)-(6): token and catalog through the plugin, then Glance's version document."""
+    from keystoneauth1 import exceptions as ks_exc
+
+    try:
+        data = adapter.get_endpoint_data()
+    except ks_exc.EndpointNotFound:
+        data = None
+    if data is None or not data.url:
+        raise ConfigError(no_endpoint_message(settings, session))
+    return data.url if data.url.endswith("/") else data.url + "/"
+
+
+def versioned_root(endpoint: str) -> str:
+    """--os-endpoint may be the bare service URL or the v2 root; skip discovery either way."""
+    url = endpoint.rstrip("/")
+    last = url.rsplit("/", 1)[-1]
+    if last == "v2" or last.startswith("v2."):
+        return url + "/"
+    return url + "/v2/"
+
+
+def no_endpoint_message(settings: Settings, session: Session) -> str:
+    """Say what the catalog does offer, so the user can pick a region or interface."""
+    offered: list[str] = []
+    auth_ref = session.auth.get_access(session) if session.auth else None
+    catalog = auth_ref.service_catalog.catalog if auth_ref and auth_ref.has_service_catalog() \
+        else []
+    for service in catalog:
+        if service.get("type") != "image":
+            continue
+        for ep in service.get("endpoints", []):
+            region = ep.get("region_id") or ep.get("region") or "?"
+            offered.append(f"{ep.get('interface')} in {region}")
+    where = f"interface {settings.interface!r}"
+    if settings.region_name:
+        where += f" in region {settings.region_name!r}"
+    have = ("; it has: " + ", ".join(sorted(set(offered)))) if offered \
+        else "; it has no image endpoint at all"
+    return (f"the catalog has no image endpoint for {where}{have} "
+            "(set --os-region-name / --os-interface)")
+
+
+def explain(exc: BaseException, settings: Settings | None = None) -> Exception | None:
+    """Turn a keystoneauth or requests failure into one line that says what to fix."""
+    from keystoneauth1 import exceptions as ks_exc
+
+    if isinstance(exc, ks_exc.SSLError):
+        return ConfigError(f"TLS certificate verification failed: {short(exc)}; pass the CA "
+                           "bundle with --os-cacert (OS_CACERT), or --insecure to skip checks")
+    if isinstance(exc, ks_exc.ConnectTimeout):
+        timeout = settings.api_timeout if settings else "?"
+        return ApiError(f"no answer within {timeout} s: {short(exc)} "
+                               "(raise --timeout, or check the server)")
+    if isinstance(exc, ks_exc.ConnectFailure | ks_exc.UnknownConnectionError):
+        return ApiError(f"cannot connect: {short(exc)}; check --os-auth-url "
+                               "(OS_AUTH_URL) and that the cloud is reachable")
+    if isinstance(exc, ks_exc.Unauthorized):
+        return AuthError(f"authentication failed ({short(exc)}): check the user name, "
+                         "password or credential, and the project and domains")
+    if isinstance(exc, ks_exc.DiscoveryFailure):
+        return ApiError(f"could not find Identity v3 at the auth URL: {short(exc)}; "
+                               "check --os-auth-url (OS_AUTH_URL)")
+    if isinstance(exc, ks_exc.HttpError):
+        return ApiError(f"{exc.method or 'request'} {exc.url} failed: "
+                               f"{exc.http_status} {short(exc)}")
+    if isinstance(exc, ks_exc.EndpointNotFound):
+        return ConfigError(f"{short(exc)} (set --os-region-name / --os-interface)")
+    return None
+
+
+def short(exc: BaseException) -> str:
+    """keystoneauth messages can embed the underlying repr; keep the first line."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,144 @@
+"""Shared fixtures: the seed's cloud replayed with requests-mock, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+AUTH_URL = "http://devstack-debug/identity"
+IMAGE_URL = "http://182.161.114.101/image"
+PASSWORD = "asdf-Seed-Passw0rd"  # distinctive, so a leak is easy to find
+TOKEN = "gAAAAABjluGzMFdSPZP0yZ1iDNPCDP51zsAlKUtw4h-seed-token_SQ7ggcw6BATS6rbi_4"
+SEED_ENV = {
+    "OS_AUTH_URL": AUTH_URL,
+    "OS_IDENTITY_API_VERSION": "3",
+    "OS_USERNAME": "admin",
+    "OS_PASSWORD": PASSWORD,
+    "OS_PROJECT_NAME": "admin",
+    "OS_USER_DOMAIN_NAME": "Default",
+    "OS_PROJECT_DOMAIN_NAME": "Default",
+}
+
+
+def load(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def token_body(image_url: str = IMAGE_URL, expires: str = "2099-01-01T00:00:00.000000Z",
+               regions: tuple[str, ...] = ("RegionOne",)) -> dict[str, Any]:
+    endpoints = [{"id": f"{interface}-{region}", "interface": interface, "region": region,
+                  "region_id": region, "url": image_url}
+                 for region in regions for interface in ("public", "internal")]
+    return {"token": {
+        "methods": ["password"], "expires_at": expires, "issued_at": "2022-12-12T08:09:22Z",
+        "user": {"id": "u1", "name": "admin", "domain": {"id": "default", "name": "Default"}},
+        "project": {"id": "a5362cbd04fd4783a038d5a342d58e87", "name": "admin",
+                    "domain": {"id": "default", "name": "Default"}},
+        "roles": [{"id": "r1", "name": "admin"}],
+        "catalog": [
+            {"type": "identity", "name": "keystone", "id": "s1", "endpoints": [
+                {"id": "k1", "interface": "public", "region": "RegionOne",
+                 "region_id": "RegionOne", "url": AUTH_URL}]},
+            {"type": "image", "name": "glance", "id": "s2", "endpoints": endpoints},
+        ]}}
+
+
+def sort_key(key: str):
+    if key == "size":
+        return lambda image: (image.get("size") is None, image.get("size") or 0)
+    return lambda image: str(image.get(key))
+
+
+def glance_page(images: list[dict[str, Any]], url: str, cap: int = 1000) -> dict[str, Any]:
+    """What Glance answers to GET /v2/images?...: filtered, sorted, paged, `next` prefix-less.
+
+    A small model of the server, so that tests see the server's ordering and paging and
+    not the order a fixture happens to be written in.
+    """
+    query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    special = {"limit", "marker", "sort", "visibility", "tag", "member_status"}
+    selected = [image for image in images
+                if query.get("visibility", ["x"])[0] in ("all", "x", image.get("visibility"))
+                and all(tag in image.get("tags", []) for tag in query.get("tag", []))
+                and all(str(image.get(k)) == v[0] for k, v in query.items() if k not in special)]
+    for part in reversed(query.get("sort", ["created_at:desc"])[0].split(",")):
+        key, _, direction = part.partition(":")
+        selected.sort(key=sort_key(key), reverse=direction == "desc")
+    if "marker" in query:
+        ids = [image["id"] for image in selected]
+        selected = selected[ids.index(query["marker"][0]) + 1:]
+    limit = min(int(query.get("limit", ["25"])[0]), cap)
+    page = selected[:limit]
+    path = "/v2/images?" + urlsplit(url).query
+    doc: dict[str, Any] = {"images": page, "first": path, "schema": "/v2/schemas/images"}
+    if len(page) == limit:
+        rest = "&".join(p for p in urlsplit(url).query.split("&") if not p.startswith("marker="))
+        doc["next"] = f"/v2/images?{rest}&marker={page[-1]['id']}"
+    return doc
+
+
+@dataclass
+class SeedCloud:
+    mock: Any
+    images: list[dict[str, Any]]
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"{r.method} {r.url}" for r in self.mock.request_history]
+
+
+@pytest.fixture
+def seed_cloud(requests_mock: Any) -> SeedCloud:
+    """The seed's devstack: Keystone at /identity, Glance at /image, the seed's three images."""
+    images = load("seed_images.json")["images"]
+    requests_mock.get(AUTH_URL, status_code=300, json=load("keystone_versions.json"))
+    requests_mock.post(AUTH_URL + "/v3/auth/tokens", status_code=201, json=token_body(),
+                       headers={"X-Subject-Token": TOKEN})
+    requests_mock.get(IMAGE_URL, status_code=300, json=load("glance_versions.json"))
+    requests_mock.get(IMAGE_URL + "/v2/images",
+                      json=lambda request, context: glance_page(images, request.url))
+    return SeedCloud(requests_mock, images)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    """Run imgcli in-process with a clean environment: (args, env) -> Result."""
+    from imgcli.shell import build_app
+
+    def run(args: list[str], env: dict[str, str] | None = None) -> Result:
+        env = {"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+               "XDG_CONFIG_HOME": str(tmp_path / "config"), **(env if env is not None
+                                                              else SEED_ENV)}
+        out, err = io.StringIO(), io.StringIO()
+        root = logging.getLogger()
+        handlers = list(root.handlers)
+        try:
+            app = build_app(env=env, stdout=out, stderr=err)
+            try:
+                with contextlib.redirect_stderr(err):
+                    code = app.run(args)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            for handler in root.handlers[:]:
+                if handler not in handlers:
+                    root.removeHandler(handler)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return run
