@@ -58,6 +58,10 @@ def sort_key(key: str):
     return lambda image: str(image.get(key))
 
 
+def as_query(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
 def glance_page(images: list[dict[str, Any]], url: str, cap: int = 1000) -> dict[str, Any]:
     """What Glance answers to GET /v2/images?...: filtered, sorted, paged, `next` prefix-less.
 
@@ -65,11 +69,16 @@ def glance_page(images: list[dict[str, Any]], url: str, cap: int = 1000) -> dict
     not the order a fixture happens to be written in.
     """
     query = parse_qs(urlsplit(url).query, keep_blank_values=True)
-    special = {"limit", "marker", "sort", "visibility", "tag", "member_status"}
+    special = {"limit", "marker", "sort", "visibility", "tag", "member_status", "os_hidden"}
+    hidden = query.get("os_hidden", ["false"])[0].lower() == "true"
+    # Glance's defaults: hidden images only on request, community ones only when asked for.
     selected = [image for image in images
-                if query.get("visibility", ["x"])[0] in ("all", "x", image.get("visibility"))
+                if bool(image.get("os_hidden")) == hidden
+                and (query.get("visibility", ["x"])[0] in ("all", image.get("visibility"))
+                     or ("visibility" not in query and image.get("visibility") != "community"))
                 and all(tag in image.get("tags", []) for tag in query.get("tag", []))
-                and all(str(image.get(k)) == v[0] for k, v in query.items() if k not in special)]
+                and all(as_query(image.get(k)) == v[0] for k, v in query.items()
+                        if k not in special)]
     for part in reversed(query.get("sort", ["created_at:desc"])[0].split(",")):
         key, _, direction = part.partition(":")
         selected.sort(key=sort_key(key), reverse=direction == "desc")
