@@ -56,12 +56,21 @@ def error_text(response: Response) -> str:
     return " ".join(text.split())[:300]
 
 
+def status_phrase(response: Response) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return ""
+
+
 def check_response(response: Response) -> dict[str, Any]:
     """The JSON body of a successful reply, or one ApiError that names the URL and status."""
     where = f"GET {response.url}"
     if response.status_code >= 400:
         detail = error_text(response)
-        status = f"{response.status_code} {response.reason or ''}".strip()
+        status = f"{response.status_code} {response.reason or status_phrase(response)}"
         message = f"{where} failed: {status}" + (f": {detail}" if detail else "")
         if response.status_code == 401:
             raise AuthError(message + " (the token was refused; check the credentials)")

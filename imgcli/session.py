@@ -8,6 +8,7 @@ feeds it settings, and wires the token cache around it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ APPCRED_TYPES = ("v3applicationcredential", "applicationcredential")
 ENDPOINT_TYPES = ("token_endpoint", "admin_token", "none")
 AUTH_TYPES = PASSWORD_TYPES + TOKEN_TYPES + APPCRED_TYPES + ENDPOINT_TYPES
 # Retried by keystoneauth with exponential backoff: the list calls are idempotent GETs.
-RETRIES = 3
+RETRIES = 2
 RETRIABLE_STATUSES = [429, 502, 503, 504]
 
 
@@ -247,32 +248,59 @@ def no_endpoint_message(settings: Settings, session: Session) -> str:
             "(set --os-region-name / --os-interface)")
 
 
+def causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps: keystoneauth hides a refused connection inside
+    a DiscoveryFailure, and the refused connection is what the user must fix."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def explain(exc: BaseException, settings: Settings | None = None) -> Exception | None:
     """Turn a keystoneauth or requests failure into one line that says what to fix."""
     from keystoneauth1 import exceptions as ks_exc
 
-    if isinstance(exc, ks_exc.SSLError):
-        return ConfigError(f"TLS certificate verification failed: {short(exc)}; pass the CA "
-                           "bundle with --os-cacert (OS_CACERT), or --insecure to skip checks")
-    if isinstance(exc, ks_exc.ConnectTimeout):
-        timeout = settings.api_timeout if settings else "?"
-        return ApiError(f"no answer within {timeout} s: {short(exc)} "
-                               "(raise --timeout, or check the server)")
-    if isinstance(exc, ks_exc.ConnectFailure | ks_exc.UnknownConnectionError):
-        return ApiError(f"cannot connect: {short(exc)}; check --os-auth-url "
-                               "(OS_AUTH_URL) and that the cloud is reachable")
+    chain = causes(exc)
+    for cause in chain:
+        if isinstance(cause, ks_exc.SSLError):
+            return ConfigError(f"TLS certificate verification failed for {target(cause)}: "
+                               f"{reason(cause)}; pass the CA bundle with --os-cacert "
+                               "(OS_CACERT), or --insecure to skip the check")
+        if isinstance(cause, ks_exc.ConnectTimeout):
+            timeout = settings.api_timeout if settings else "?"
+            return ApiError(f"no answer from {target(cause)} within {timeout} s "
+                            "(raise --timeout, or check the server)")
+        if isinstance(cause, ks_exc.ConnectFailure | ks_exc.UnknownConnectionError):
+            return ApiError(f"cannot connect to {target(cause)}: {reason(cause)}; check "
+                            "--os-auth-url (OS_AUTH_URL) and that the cloud is reachable")
     if isinstance(exc, ks_exc.Unauthorized):
         return AuthError(f"authentication failed ({short(exc)}): check the user name, "
                          "password or credential, and the project and domains")
     if isinstance(exc, ks_exc.DiscoveryFailure):
         return ApiError(f"could not find Identity v3 at the auth URL: {short(exc)}; "
-                               "check --os-auth-url (OS_AUTH_URL)")
+                        "check --os-auth-url (OS_AUTH_URL)")
     if isinstance(exc, ks_exc.HttpError):
         return ApiError(f"{exc.method or 'request'} {exc.url} failed: "
-                               f"{exc.http_status} {short(exc)}")
+                        f"{exc.http_status} {short(exc)}")
     if isinstance(exc, ks_exc.EndpointNotFound):
         return ConfigError(f"{short(exc)} (set --os-region-name / --os-interface)")
     return None
+
+
+def target(exc: BaseException) -> str:
+    found = re.search(r"(https?://[^\s:'\"]+(:\d+)?[^\s:'\"]*)", str(exc))
+    return found.group(1) if found else "the server"
+
+
+def reason(exc: BaseException) -> str:
+    """requests' messages nest reprs three deep; the OS's own words are what help."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\] ([^\"')\]]+)", text) or re.search(
+        r"certificate verify failed: ([^\"')(]+)", text)
+    return found.group(1).strip() if found else short(exc)
 
 
 def short(exc: BaseException) -> str:

@@ -82,6 +82,12 @@ def build_app(env: Mapping[str, str] | None = None, stdout: Any = None, stderr: 
                 # keystoneauth logs each request at DEBUG, its tokens as {SHA256} digests.
                 self.options.verbose_level = max(self.options.verbose_level, 2)
             super().configure_logging()
+            # keystoneauth warns about each retry and discovery fallback; without -v the
+            # one line that matters is the final error.
+            import logging
+
+            quiet = self.options.verbose_level < 2
+            logging.getLogger("keystoneauth").setLevel(logging.ERROR if quiet else logging.NOTSET)
 
         def initialize_app(self, argv: list[str]) -> None:
             if self.options.trace:

@@ -223,7 +223,7 @@ class ListImage(ExplainErrors, Lister):
         sort_param(parsed_args.sort)  # a bad --sort fails before any request
         headers = LONG_HEADERS if parsed_args.long else SHORT_HEADERS
         if parsed_args.max_total == 0:
-            return headers, ()
+            return headers, iter(())
         connection = self.app.connection
         owner = identity.project_id(connection, parsed_args.project, parsed_args.project_domain) \
             if parsed_args.project else None
