@@ -1,0 +1,36 @@
+# Every install step lives here, so a fresh machine (and CI) needs only python3 and make.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+.PHONY: install demo test lint bench docs cloud-down
+install: $(VENV)/.installed
+
+# README command 1: a real Keystone + Glance on 127.0.0.1, seeded, then the seed's command.
+demo: install
+	@echo "Starting the local cloud (the first run installs Keystone and Glance: a few minutes)"
+	python3 devcloud/cloud.py up
+	python3 devcloud/cloud.py seed
+	eval "$$(python3 devcloud/cloud.py env)" && $(VENV)/bin/imgcli image list --all
+
+# README command 2: lint and every test, the integration ones against the local cloud.
+test: install lint
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+
+bench: install
+	$(PY) benchmarks/run.py --out docs/benchmark-latest.md
+
+docs: install
+	$(PY) -m pip install -q -r docs/requirements.txt
+	$(VENV)/bin/mkdocs build --strict
+
+cloud-down:
+	python3 devcloud/cloud.py down
