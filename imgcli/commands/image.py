@@ -157,6 +157,8 @@ def image_row(image: dict[str, Any], long: bool) -> tuple[Any, ...]:
 class ListImage(ExplainErrors, Lister):
     """List available images"""
 
+    formatter_namespace = "imgcli.formatter.list"  # cliff's, with JSON and YAML streaming
+
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         visibility = parser.add_mutually_exclusive_group()
