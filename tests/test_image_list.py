@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from urllib.parse import unquote
 
 import pytest
@@ -245,3 +246,23 @@ def test_debug_shows_the_traceback_and_still_no_secret(seed_cloud, run):
     assert "REQ: curl" in result.err  # keystoneauth's request log
     assert TOKEN not in result.err and PASSWORD not in result.err
     assert "{SHA256}" in result.err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_from_the_second_page_and_erased():
+    from imgcli.commands.image import rows
+
+    terminal = Terminal()
+    pages = [many_images(3), many_images(3), many_images(1)]
+    assert len(list(rows(pages, long=False, progress=terminal))) == 7
+    assert terminal.getvalue() == "\r6 images, 2 pages\r7 images, 3 pages\r\x1b[K"
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(seed_cloud, run):
+    seed_cloud.images[:] = many_images(7)
+    result = run(["image", "list", "--page-size", "2"])
+    assert result.code == 0 and result.err == ""

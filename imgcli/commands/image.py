@@ -11,7 +11,7 @@ import argparse
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from cliff.columns import FormattableColumn
 from cliff.lister import Lister
@@ -235,10 +235,22 @@ class ListImage(ExplainErrors, Lister):
         query = list_query(parsed_args, owner, marker)
         pages = images.list_pages(connection.adapter, connection.image_root, query,
                                   parsed_args.max_total)
-        return headers, rows(pages, parsed_args.long)
+        # Progress only where a person watches it, and not over rows streaming to the same
+        # terminal: a table is printed after the last page, the other formats as they come.
+        stderr, stdout = self.app.stderr, self.app.stdout
+        watched = stderr.isatty() and (parsed_args.formatter == "table" or not stdout.isatty())
+        return headers, rows(pages, parsed_args.long, stderr if watched else None)
 
 
-def rows(pages: Iterable[list[dict[str, Any]]], long: bool) -> Iterator[tuple[Any, ...]]:
-    for page in pages:
+def rows(pages: Iterable[list[dict[str, Any]]], long: bool,
+         progress: TextIO | None = None) -> Iterator[tuple[Any, ...]]:
+    read = 0
+    for number, page in enumerate(pages, 1):
+        read += len(page)
+        if progress is not None and number > 1:
+            progress.write(f"\r{read} images, {number} pages")
+            progress.flush()
         for image in page:
             yield image_row(image, long)
+    if progress is not None and read:
+        progress.write("\r\033[K")  # leave the terminal as it was
