@@ -274,8 +274,13 @@ def explain(exc: BaseException, settings: Settings | None = None) -> Exception |
             return ApiError(f"no answer from {target(cause)} within {timeout} s "
                             "(raise --timeout, or check the server)")
         if isinstance(cause, ks_exc.ConnectFailure | ks_exc.UnknownConnectionError):
-            return ApiError(f"cannot connect to {target(cause)}: {reason(cause)}; check "
-                            "--os-auth-url (OS_AUTH_URL) and that the cloud is reachable")
+            url = target(cause)
+            hint = "check --os-auth-url (OS_AUTH_URL) and that the cloud is reachable"
+            if settings is not None and settings.auth_url and not url.startswith(
+                    settings.auth_url.rstrip("/")):
+                hint = ("the endpoint came from the catalog or the cache: check that the "
+                        "cloud is reachable, or run `imgcli cache clear` if it moved")
+            return ApiError(f"cannot connect to {url}: {reason(cause)}; {hint}")
     if isinstance(exc, ks_exc.Unauthorized):
         return AuthError(f"authentication failed ({short(exc)}): check the user name, "
                          "password or credential, and the project and domains")
@@ -291,8 +296,8 @@ def explain(exc: BaseException, settings: Settings | None = None) -> Exception |
 
 
 def target(exc: BaseException) -> str:
-    found = re.search(r"(https?://[^\s:'\"]+(:\d+)?[^\s:'\"]*)", str(exc))
-    return found.group(1) if found else "the server"
+    found = re.search(r"https?://[^\s'\"]+", str(exc))
+    return found.group(0).rstrip(":,.)") if found else "the server"
 
 
 def reason(exc: BaseException) -> str:

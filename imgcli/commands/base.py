@@ -17,6 +17,11 @@ class ExplainErrors:
 
     app: Any
 
+    def get_epilog(self) -> str:
+        # cliff reads the metadata of every installed distribution (~50 ms, on every run)
+        # to say which plugin provides a command; imgcli's own commands need no such line.
+        return getattr(self, "_epilog", None) or ""
+
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         from imgcli.shell import one_line_errors
 
