@@ -2,10 +2,14 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-$(VENV)/.installed: pyproject.toml
+export NO_MKDOCS_2_WARNING := 1
+# The trace tests build a page with mkdocs: it must be on PATH for them.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+$(VENV)/.installed: pyproject.toml docs/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' -r docs/requirements.txt
 	touch $@
 
 .PHONY: install demo test lint bench docs cloud-down
@@ -29,7 +33,6 @@ bench: install
 	$(PY) benchmarks/run.py --out docs/benchmark-latest.md
 
 docs: install
-	$(PY) -m pip install -q -r docs/requirements.txt
 	$(VENV)/bin/mkdocs build --strict
 
 cloud-down:
