@@ -25,13 +25,16 @@ def next_page_url(image_root: str, link: str) -> str:
     catalog URL has (`/v2/images?marker=...` while the endpoint is http://host/image), so
     it is joined to the endpoint's root, not to the host.
     """
-    parts = urlsplit(link)
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        raise ApiError(f"Glance's next link is not a URL: {link!r}") from None
     root = image_root.rstrip("/")
     if parts.scheme or parts.netloc:
         origin = urlsplit(root)
         if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
             # Following it would send our token to another host.
-            raise ApiError(f"Glance's next link points off the image endpoint's host: {link}")
+            raise ApiError(f"Glance's next link points off the image endpoint's host: {link!r}")
         return link
     service_root = root.rsplit("/", 1)[0] if re.search(r"/v2(\.\d+)?$", root) else root
     if link.startswith("/v2"):
@@ -44,13 +47,13 @@ def error_text(response: Response) -> str:
     body = response.text or ""
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     if isinstance(doc, dict):
         inner = doc.get("error") if isinstance(doc.get("error"), dict) else doc
         message = inner.get("message") or inner.get("title") or inner.get("detail")
         if message:
-            return str(message)
+            return " ".join(str(message).split())[:300]
     text = re.sub(r"<title>.*?</title>|<h1>.*?</h1>", " ", body, flags=re.S | re.I)
     text = re.sub(r"<[^>]+>", " ", text)
     return " ".join(text.split())[:300]
@@ -70,6 +73,9 @@ def check_response(response: Response) -> dict[str, Any]:
     where = f"GET {response.url}"
     if response.status_code >= 400:
         detail = error_text(response)
+        sent = response.request.headers.get("X-Auth-Token") if response.request else None
+        if sent:  # an echoing proxy or debug page must not put the token on the terminal
+            detail = detail.replace(str(sent), "<redacted>")
         status = f"{response.status_code} {response.reason or status_phrase(response)}"
         message = f"{where} failed: {status}" + (f": {detail}" if detail else "")
         if response.status_code == 401:
@@ -77,7 +83,7 @@ def check_response(response: Response) -> dict[str, Any]:
         raise ApiError(message)
     try:
         doc = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         kind = response.headers.get("Content-Type", "no content type")
         raise ApiError(f"{where}: the reply is not JSON ({kind})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):

@@ -242,8 +242,13 @@ def no_endpoint_message(settings: Settings, session: Session) -> str:
     where = f"interface {settings.interface!r}"
     if settings.region_name:
         where += f" in region {settings.region_name!r}"
-    have = ("; it has: " + ", ".join(sorted(set(offered)))) if offered \
-        else "; it has no image endpoint at all"
+    if offered:
+        have = "; it has: " + ", ".join(sorted(set(offered)))
+    elif catalog:
+        types = sorted({str(service.get("type")) for service in catalog})
+        have = "; it has no image endpoint at all, only: " + ", ".join(types)
+    else:
+        have = "; the catalog is empty"
     return (f"the catalog has no image endpoint for {where}{have} "
             "(set --os-region-name / --os-interface)")
 
@@ -261,9 +266,13 @@ def causes(exc: BaseException) -> list[BaseException]:
 
 def explain(exc: BaseException, settings: Settings | None = None) -> Exception | None:
     """Turn a keystoneauth or requests failure into one line that says what to fix."""
+    import requests
     from keystoneauth1 import exceptions as ks_exc
 
     chain = causes(exc)
+    if any(isinstance(c, requests.exceptions.ChunkedEncodingError) for c in chain):
+        return ApiError(f"the reply from {target(exc)} broke off before its end "
+                        f"({reason(exc)}); retry, or check the server and any proxy")
     for cause in chain:
         if isinstance(cause, ks_exc.SSLError):
             return ConfigError(f"TLS certificate verification failed for {target(cause)}: "
@@ -271,8 +280,8 @@ def explain(exc: BaseException, settings: Settings | None = None) -> Exception |
                                "(OS_CACERT), or --insecure to skip the check")
         if isinstance(cause, ks_exc.ConnectTimeout):
             timeout = settings.api_timeout if settings else "?"
-            return ApiError(f"no answer from {target(cause)} within {timeout} s "
-                            "(raise --timeout, or check the server)")
+            return ApiError(f"no answer from {target(cause)} within {timeout} s, "
+                            f"{RETRIES + 1} tries (raise --timeout, or check the server)")
         if isinstance(cause, ks_exc.ConnectFailure | ks_exc.UnknownConnectionError):
             url = target(cause)
             hint = "check --os-auth-url (OS_AUTH_URL) and that the cloud is reachable"

@@ -151,3 +151,79 @@ def run(tmp_path: Path):
         return Result(code, out.getvalue(), err.getvalue())
 
     return run
+
+
+# --- secret-leak guard ------------------------------------------------------------------
+
+def _fakecloud_secrets() -> list[str]:
+    """FakeCloud's password and first tokens, when benchmarks/ is importable (it is from /work)."""
+    try:
+        from benchmarks import fakecloud
+    except ImportError:
+        return []
+    tokens = [fakecloud._make_token(n) for n in range(4)] \
+        if hasattr(fakecloud, "_make_token") else [fakecloud.FAKE_TOKEN]
+    return [fakecloud.FAKE_PASSWORD, *tokens]
+
+
+SECRETS = (PASSWORD, TOKEN, *_fakecloud_secrets())
+
+
+def leaked(text: str) -> list[str]:
+    """The known secrets found in `text`, shortened so a failure message does not repeat them."""
+    return [f"{secret[:6]}... ({len(secret)} chars)" for secret in SECRETS if secret in text]
+
+
+def assert_no_secret(text: str, where: str = "the output") -> None:
+    """Like `assert not leaked(text)`, without pytest repeating `text` in its report."""
+    found = leaked(text)
+    if found:
+        pytest.fail(f"secret in {where}: {found}", pytrace=False)
+
+
+class _LogRecorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.texts.append(self.format(record))
+        except Exception:  # a broken record must not hide a leak: keep its raw parts
+            self.texts.append(f"{record.msg!r} {record.args!r}")
+
+
+@pytest.fixture(autouse=True)
+def no_secret_leaks(monkeypatch: pytest.MonkeyPatch):
+    """Fail any test whose CLI runs printed or logged a known secret.
+
+    Every Result the `run` fixture builds is kept (its global is swapped for a recording
+    subclass), and every record logged at DEBUG and above while the test runs is formatted,
+    traceback included. Checked once at teardown: a few microseconds per test.
+    """
+    results: list[Result] = []
+
+    class RecordedResult(Result):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            results.append(self)
+
+    monkeypatch.setitem(globals(), "Result", RecordedResult)
+    handler = _LogRecorder()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)  # cliff does the same on every run
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    found = {where: leaked(text) for where, text in
+             [*((f"run #{i} stdout", r.out) for i, r in enumerate(results)),
+              *((f"run #{i} stderr", r.err) for i, r in enumerate(results)),
+              *((f"log record #{i}", t) for i, t in enumerate(handler.texts))]
+             if leaked(text)}
+    if found:
+        pytest.fail(f"secret leaked: {found}", pytrace=False)

@@ -36,10 +36,11 @@ class TagsColumn(FormattableColumn):
     """openstackclient's ListColumn: a list in JSON/YAML, sorted `a, b` text elsewhere."""
 
     def human_readable(self) -> str:
-        return ", ".join(sorted(self._value)) if self._value is not None else ""
+        return ", ".join(sorted(map(str, self.machine_readable())))
 
     def machine_readable(self) -> list[Any]:
-        return list(self._value or [])
+        value = self._value
+        return list(value) if isinstance(value, list) else [] if value is None else [value]
 
 
 def parse_sort(text: str) -> list[tuple[str, str]]:
@@ -50,7 +51,7 @@ def parse_sort(text: str) -> list[tuple[str, str]]:
         if not key:
             raise UsageError("'<empty string>' is not a valid sort key (--sort)")
         if key not in SORT_KEYS:
-            raise UsageError(f"'{key}' is not a sort key Glance knows (--sort): use one of "
+            raise UsageError(f"{key!r} is not a sort key Glance knows (--sort): use one of "
                              f"{', '.join(SORT_KEYS)}")
         direction = direction if colon else "asc"
         if direction not in ("asc", "desc"):
@@ -239,7 +240,9 @@ class ListImage(ExplainErrors, Lister):
         # terminal: a table is printed after the last page, the other formats as they come.
         stderr, stdout = self.app.stderr, self.app.stdout
         watched = stderr.isatty() and (parsed_args.formatter == "table" or not stdout.isatty())
-        return headers, rows(pages, parsed_args.long, stderr if watched else None)
+        data = rows(pages, parsed_args.long, stderr if watched else None)
+        # cliff's --sort-column sorts a generator and, on mixed types, keeps the spent one.
+        return headers, list(data) if parsed_args.sort_columns else data
 
 
 def rows(pages: Iterable[list[dict[str, Any]]], long: bool,
