@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -55,7 +56,7 @@ def error_text(response: Response) -> str:
         if message:
             return " ".join(str(message).split())[:300]
     text = re.sub(r"<title>.*?</title>|<h1>.*?</h1>", " ", body, flags=re.S | re.I)
-    text = re.sub(r"<[^>]+>", " ", text)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
     return " ".join(text.split())[:300]
 
 
