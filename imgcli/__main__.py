@@ -1,5 +1,34 @@
+"""`imgcli` and `python -m imgcli`: answer --version before importing anything heavy."""
+
+from __future__ import annotations
+
+import os
 import sys
 
-from imgcli.shell import main
+from imgcli import __version__
 
-sys.exit(main())
+SIGPIPE_EXIT = 141
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:
+        print(f"imgcli {__version__}")
+        return 0
+    try:
+        from imgcli.shell import ImgcliApp
+
+        result = ImgcliApp().run(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        result = SIGPIPE_EXIT
+    except KeyboardInterrupt:
+        result = 130
+    if result == SIGPIPE_EXIT:
+        # The reader went away (`| head -1`): nothing more to say, and no flush error at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

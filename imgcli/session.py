@@ -143,16 +143,16 @@ def build_session(settings: Settings, auth: BaseAuthPlugin,
         connect_retries=RETRIES)
 
 
-def image_adapter(settings: Settings, session: Session,
-                  endpoint_override: str | None = None) -> Adapter:
+def image_adapter(settings: Settings, session: Session) -> Adapter:
+    """Glance's side of the session. Page URLs are absolute, so once the root is known
+    (from discovery or the cache) the adapter adds only its retry policy."""
     from keystoneauth1.adapter import Adapter
 
     return Adapter(
         session, service_type="image", interface=settings.interface,
         region_name=settings.region_name, min_version="2.0", max_version="2.latest",
-        endpoint_override=endpoint_override, connect_retries=RETRIES,
-        status_code_retries=RETRIES, retriable_status_codes=RETRIABLE_STATUSES,
-        raise_exc=False)
+        connect_retries=RETRIES, status_code_retries=RETRIES,
+        retriable_status_codes=RETRIABLE_STATUSES, raise_exc=False)
 
 
 @dataclass
@@ -181,26 +181,21 @@ def connect(settings: Settings, cache: TokenCache | None = None,
     """Seed steps (1)-(6), or none of them when the cache has a live token and endpoint."""
     auth = build_auth(settings)
     session = build_session(settings, auth, recorder)
+    adapter = image_adapter(settings, session)
     if settings.endpoint:
-        root = versioned_root(settings.endpoint)
-        return Connection(session, image_adapter(settings, session, root), root)
+        return Connection(session, adapter, versioned_root(settings.endpoint))
 
     key = cache.key(auth, settings) if cache else None
     entry = cache.load(key) if cache and key else None
-    state = None
     if entry:
-        state = entry["auth"]
-        auth.set_auth_state(state)
+        auth.set_auth_state(entry["auth"])
         if auth.auth_ref is not None and not auth.auth_ref.will_expire_soon(
                 auth.MIN_TOKEN_LIFE_SECONDS):
-            root = entry["image_root"]
-            return Connection(session, image_adapter(settings, session, root), root,
-                              cache, key, state)
+            return Connection(session, adapter, entry["image_root"], cache, key, entry["auth"])
         auth.invalidate()
 
-    adapter = image_adapter(settings, session)
-    root = discover_image_root(adapter, settings, session)
-    connection = Connection(session, image_adapter(settings, session, root), root, cache, key)
+    connection = Connection(session, adapter, discover_image_root(adapter, settings, session),
+                            cache, key)
     connection.save()
     return connection
 

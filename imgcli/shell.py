@@ -1,24 +1,29 @@
-"""The cliff App: global options, command plugins, and a connection built only when asked for."""
+"""The cliff App: global options, command plugins, and a connection built only when asked for.
+
+`imgcli/__main__.py` imports this module only when a command runs, not for --version."""
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from cliff.app import App
+from cliff.commandmanager import CommandManager
+
 from imgcli import __version__
+from imgcli.cache import TokenCache
+from imgcli.config import Settings, add_global_options, resolve_settings
+from imgcli.errors import ImgcliError
+from imgcli.session import Connection, connect
 
 if TYPE_CHECKING:
     import argparse
 
     from cliff.command import Command
 
-    from imgcli.config import Settings
-    from imgcli.session import Connection
-
 COMMAND_GROUP = "imgcli.commands"  # another distribution adds commands by naming this group
-SIGPIPE_EXIT = 141
 
 
 def one_line_errors(parser: argparse.ArgumentParser) -> None:
@@ -48,119 +53,83 @@ class Tee:
         return getattr(self.stream, name)
 
 
-def build_app(env: Mapping[str, str] | None = None, stdout: Any = None, stderr: Any = None):
-    """Imported here so that `imgcli --version` never pays for cliff."""
-    from cliff.app import App
-    from cliff.commandmanager import CommandManager
+class ImgcliApp(App):
+    """cliff's App with OpenStack's global options and a lazily built connection."""
 
-    class ImgcliApp(App):
-        def __init__(self) -> None:
-            super().__init__(description="A fast OpenStack image CLI.", version=__version__,
-                             command_manager=CommandManager(COMMAND_GROUP),
-                             stdout=stdout, stderr=stderr, deferred_help=True)
-            self.env: Mapping[str, str] = os.environ if env is None else env
-            self.argv: list[str] = []
-            self.recorder: Any = None
-            self.last_error: BaseException | None = None
-            self._settings: Settings | None = None
-            self._connection: Connection | None = None
+    def __init__(self, env: Mapping[str, str] | None = None, stdout: Any = None,
+                 stderr: Any = None) -> None:
+        super().__init__(description="A fast OpenStack image CLI.", version=__version__,
+                         command_manager=CommandManager(COMMAND_GROUP),
+                         stdout=stdout, stderr=stderr, deferred_help=True)
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self.argv: list[str] = []
+        self.recorder: Any = None
+        self.last_error: BaseException | None = None
+        self._settings: Settings | None = None
+        self._connection: Connection | None = None
 
-        def build_option_parser(self, description: str | None, version: str | None,
-                                argparse_kwargs: dict[str, Any] | None = None):
-            from imgcli.config import add_global_options
+    def build_option_parser(self, description: str | None, version: str | None,
+                            argparse_kwargs: dict[str, Any] | None = None):
+        parser = super().build_option_parser(description, version, argparse_kwargs)
+        for action in parser._actions:
+            if action.dest == "version":
+                action.version = f"imgcli {__version__}"  # cliff would print argv[0]
+        add_global_options(parser)
+        one_line_errors(parser)
+        return parser
 
-            parser = super().build_option_parser(description, version, argparse_kwargs)
-            for action in parser._actions:
-                if action.dest == "version":
-                    action.version = f"imgcli {__version__}"  # cliff would print argv[0]
-            add_global_options(parser)
-            one_line_errors(parser)
-            return parser
+    def configure_logging(self) -> None:
+        if self.options.debug:
+            # keystoneauth logs each request at DEBUG, its tokens as {SHA256} digests.
+            self.options.verbose_level = max(self.options.verbose_level, 2)
+        super().configure_logging()
+        # keystoneauth warns about each retry and discovery fallback; without -v the
+        # one line that matters is the final error.
+        quiet = self.options.verbose_level < 2
+        logging.getLogger("keystoneauth").setLevel(logging.ERROR if quiet else logging.NOTSET)
 
-        def configure_logging(self) -> None:
-            if self.options.debug:
-                # keystoneauth logs each request at DEBUG, its tokens as {SHA256} digests.
-                self.options.verbose_level = max(self.options.verbose_level, 2)
-            super().configure_logging()
-            # keystoneauth warns about each retry and discovery fallback; without -v the
-            # one line that matters is the final error.
-            import logging
+    def initialize_app(self, argv: list[str]) -> None:
+        if self.options.trace:
+            from imgcli.trace import Recorder
 
-            quiet = self.options.verbose_level < 2
-            logging.getLogger("keystoneauth").setLevel(logging.ERROR if quiet else logging.NOTSET)
+            self.recorder = Recorder(["imgcli", *self.argv])
+            self.stdout = Tee(self.stdout)
 
-        def initialize_app(self, argv: list[str]) -> None:
-            if self.options.trace:
-                from imgcli.trace import Recorder
+    def prepare_to_run_command(self, cmd: Command) -> None:
+        self.last_error = None
 
-                self.recorder = Recorder(["imgcli", *self.argv])
-                self.stdout = Tee(self.stdout)
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = resolve_settings(self.options, self.env)
+        return self._settings
 
-        def prepare_to_run_command(self, cmd: Command) -> None:
-            self.last_error = None
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = connect(self.settings, self.token_cache(), self.recorder)
+        return self._connection
 
-        @property
-        def settings(self) -> Settings:
-            if self._settings is None:
-                from imgcli.config import resolve_settings
+    def token_cache(self) -> TokenCache | None:
+        if self.options.no_cache:
+            return None
+        return TokenCache.from_env(self.env)
 
-                self._settings = resolve_settings(self.options, self.env)
-            return self._settings
+    def clean_up(self, cmd: Command, result: int, err: BaseException | None) -> None:
+        self.last_error = err
+        try:
+            if self._connection is not None:
+                self._connection.save()
+        finally:
+            if self.recorder is not None:
+                self.recorder.write(self.options.trace, self.stdout.captured(),
+                                    str(err) if err is not None else None)
 
-        @property
-        def connection(self) -> Connection:
-            if self._connection is None:
-                from imgcli.session import connect
-
-                self._connection = connect(self.settings, self.token_cache(), self.recorder)
-            return self._connection
-
-        def token_cache(self):
-            if self.options.no_cache:
-                return None
-            from imgcli.cache import TokenCache
-
-            return TokenCache.from_env(self.env)
-
-        def clean_up(self, cmd: Command, result: int, err: BaseException | None) -> None:
-            self.last_error = err
-            try:
-                if self._connection is not None:
-                    self._connection.save()
-            finally:
-                if self.recorder is not None:
-                    self.recorder.write(self.options.trace, self.stdout.captured(),
-                                        str(err) if err is not None else None)
-
-        def run(self, argv: list[str]) -> int:
-            from imgcli.errors import ImgcliError
-
-            self.argv = list(argv)
-            result = super().run(argv)
-            if result == 1 and isinstance(self.last_error, ImgcliError):
-                return self.last_error.exit_code
-            return result
-
-    return ImgcliApp()
+    def run(self, argv: list[str]) -> int:
+        self.argv = list(argv)
+        result = super().run(argv)
+        if result == 1 and isinstance(self.last_error, ImgcliError):
+            return self.last_error.exit_code
+        return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv == ["--version"]:
-        print(f"imgcli {__version__}")
-        return 0
-    try:
-        result = build_app().run(argv)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        result = SIGPIPE_EXIT
-    except KeyboardInterrupt:
-        result = 130
-    if result == SIGPIPE_EXIT:
-        # The reader went away (`| head -1`): nothing more to say, and no flush error at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return result
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -128,7 +128,7 @@ class Result:
 @pytest.fixture
 def run(tmp_path: Path):
     """Run imgcli in-process with a clean environment: (args, env) -> Result."""
-    from imgcli.shell import build_app
+    from imgcli.shell import ImgcliApp
 
     def run(args: list[str], env: dict[str, str] | None = None) -> Result:
         env = {"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
@@ -138,7 +138,7 @@ def run(tmp_path: Path):
         root = logging.getLogger()
         handlers = list(root.handlers)
         try:
-            app = build_app(env=env, stdout=out, stderr=err)
+            app = ImgcliApp(env=env, stdout=out, stderr=err)
             try:
                 with contextlib.redirect_stderr(err):
                     code = app.run(args)

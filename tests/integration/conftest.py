@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -54,6 +55,21 @@ class Devcloud:
     glance_url: str
     admin_env: dict[str, str]
     demo_env: dict[str, str]
+
+    def login(self, user: str = "admin") -> tuple[str, dict[str, Any]]:
+        """A password token for `user`, straight from Keystone: (token, token body)."""
+        import requests
+
+        env = self.admin_env if user == "admin" else self.demo_env
+        user_ref = {"name": env["OS_USERNAME"], "password": env["OS_PASSWORD"],
+                    "domain": {"name": env["OS_USER_DOMAIN_NAME"]}}
+        body = {"auth": {
+            "identity": {"methods": ["password"], "password": {"user": user_ref}},
+            "scope": {"project": {"name": env["OS_PROJECT_NAME"],
+                                  "domain": {"name": env["OS_PROJECT_DOMAIN_NAME"]}}}}}
+        r = requests.post(f"{env['OS_AUTH_URL']}/v3/auth/tokens", json=body, timeout=30)
+        assert r.status_code == 201, r.text
+        return r.headers["X-Subject-Token"], r.json()["token"]
 
     @cached_property
     def clients_bin(self) -> Path:

@@ -13,41 +13,14 @@ import requests
 SEED_TOTAL = 32  # devcloud/cloud.py seed_images()
 
 
-def login(env: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """Password token for an OS_* env dict; returns (token, token body)."""
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": env["OS_USERNAME"],
-                        "password": env["OS_PASSWORD"],
-                        "domain": {"name": env["OS_USER_DOMAIN_NAME"]},
-                    }
-                },
-            },
-            "scope": {
-                "project": {
-                    "name": env["OS_PROJECT_NAME"],
-                    "domain": {"name": env["OS_PROJECT_DOMAIN_NAME"]},
-                }
-            },
-        }
-    }
-    r = requests.post(f"{env['OS_AUTH_URL']}/v3/auth/tokens", json=body, timeout=30)
-    assert r.status_code == 201, r.text
-    return r.headers["X-Subject-Token"], r.json()["token"]
-
-
 @pytest.fixture(scope="module")
 def admin_token(devcloud) -> str:
-    return login(devcloud.admin_env)[0]
+    return devcloud.login("admin")[0]
 
 
 @pytest.fixture(scope="module")
 def demo_token(devcloud) -> str:
-    return login(devcloud.demo_env)[0]
+    return devcloud.login("demo")[0]
 
 
 def images(devcloud, token: str, query: str = "") -> dict[str, Any]:
@@ -72,7 +45,7 @@ def test_keystone_root_is_a_version_list_with_v3(devcloud) -> None:
 
 
 def test_admin_token_catalog_points_image_at_the_prefix(devcloud) -> None:
-    _, tok = login(devcloud.admin_env)
+    _, tok = devcloud.login("admin")
     assert tok["project"]["name"] == "admin"
     assert "admin" in {r["name"] for r in tok["roles"]}
     image = [s for s in tok["catalog"] if s["type"] == "image"]

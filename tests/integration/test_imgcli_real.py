@@ -179,23 +179,11 @@ def har(path: Path) -> list[tuple[str, str, int]]:
             for e in entries]
 
 
-def login(env: dict[str, str]) -> dict[str, str]:
-    body = {"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": env["OS_USERNAME"], "password": env["OS_PASSWORD"],
-            "domain": {"name": env["OS_USER_DOMAIN_NAME"]}}}},
-        "scope": {"project": {"name": env["OS_PROJECT_NAME"],
-                              "domain": {"name": env["OS_PROJECT_DOMAIN_NAME"]}}}}}
-    r = requests.post(f"{env['OS_AUTH_URL']}/v3/auth/tokens", json=body, timeout=30)
-    assert r.status_code == 201, r.text
-    return {"token": r.headers["X-Subject-Token"], "project": r.json()["token"]["project"]["id"]}
-
-
 @pytest.fixture(scope="module")
 def facts(devcloud: Any) -> dict[str, str]:
-    admin, demo = login(devcloud.admin_env), login(devcloud.demo_env)
-    return {"admin_token": admin["token"], "admin_project": admin["project"],
-            "demo_project": demo["project"]}
+    (admin_token, admin), (_, demo) = devcloud.login("admin"), devcloud.login("demo")
+    return {"admin_token": admin_token, "admin_project": admin["project"]["id"],
+            "demo_project": demo["project"]["id"]}
 
 
 @pytest.fixture(scope="module")

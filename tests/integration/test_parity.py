@@ -100,16 +100,9 @@ def test_same_output_as_openstackclient(devcloud: Any, osc_bin: Path, homes: dic
 @pytest.fixture(scope="module")
 def newest_first(devcloud: Any) -> list[str]:
     """Admin's default listing in Glance's own order (created_at, id descending)."""
-    env = devcloud.admin_env
-    body = {"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": env["OS_USERNAME"], "password": env["OS_PASSWORD"],
-            "domain": {"name": env["OS_USER_DOMAIN_NAME"]}}}},
-        "scope": {"project": {"name": env["OS_PROJECT_NAME"],
-                              "domain": {"name": env["OS_PROJECT_DOMAIN_NAME"]}}}}}
-    r = requests.post(f"{env['OS_AUTH_URL']}/v3/auth/tokens", json=body, timeout=30)
+    token, _ = devcloud.login("admin")
     r = requests.get(f"{devcloud.glance_url}/v2/images?limit=1000",
-                     headers={"X-Auth-Token": r.headers["X-Subject-Token"]}, timeout=30)
+                     headers={"X-Auth-Token": token}, timeout=30)
     return [image["name"] for image in r.json()["images"]]
 
 
@@ -186,12 +179,7 @@ def test_sort_created_at_uses_glances_full_precision(devcloud: Any, osc_bin: Pat
                                                      homes: dict[str, Path]) -> None:
     # openstack stable-sorts whole-second strings over a newest-first list; Glance orders by
     # the stored microseconds, so images made in the same second come oldest first.
-    token = requests.post(f"{devcloud.keystone_url}/v3/auth/tokens", json={"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "password": devcloud.admin_env["OS_PASSWORD"],
-            "domain": {"name": "Default"}}}},
-        "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}},
-        timeout=30).headers["X-Subject-Token"]
+    token, _ = devcloud.login("admin")
     glance = requests.get(f"{devcloud.glance_url}/v2/images",
                           params={"limit": "1000", "sort": "created_at:asc,id:desc"},
                           headers={"X-Auth-Token": token}, timeout=30).json()["images"]
