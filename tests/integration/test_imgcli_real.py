@@ -353,3 +353,75 @@ def test_token_and_endpoint_make_one_request(devcloud: Any, tmp_path: Path,
     assert (method, code) == ("GET", 200) and url.startswith(f"{devcloud.glance_url}/v2/images?")
     assert names_of(out) == [s.name for s in listed("admin")]
     assert token not in (tmp_path / "t.har").read_text()
+
+
+# ------------------------------------------------------------------- auth types, for real
+
+AUTH_KEYS = ("OS_USERNAME", "OS_PASSWORD", "OS_USER_DOMAIN_NAME")
+
+
+@pytest.fixture(scope="module")
+def app_credential(devcloud: Any) -> dict[str, str]:
+    """A real application credential of admin's, made through Keystone's API."""
+    token, body = devcloud.login("admin")
+    user_id = body["user"]["id"]
+    name = f"imgcli-test-{uuid.uuid4().hex[:8]}"
+    r = requests.post(f"{devcloud.keystone_url}/v3/users/{user_id}/application_credentials",
+                      json={"application_credential": {"name": name}},
+                      headers={"X-Auth-Token": token}, timeout=30)
+    assert r.status_code == 201, r.text
+    credential = r.json()["application_credential"]
+    yield {"id": credential["id"], "name": name, "secret": credential["secret"],
+           "user_id": user_id}
+    requests.delete(f"{devcloud.keystone_url}/v3/users/{user_id}/application_credentials/"
+                    f"{credential['id']}", headers={"X-Auth-Token": token}, timeout=30)
+
+
+def without_password(devcloud: Any, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in devcloud.admin_env.items() if k not in AUTH_KEYS}
+    env = {k: v for k, v in env.items() if not k.startswith("OS_PROJECT")}
+    return {**{k: "" for k in AUTH_KEYS}, **env, **extra}
+
+
+@pytest.mark.parametrize("by", ["id", "name"])
+def test_application_credential_against_keystone(devcloud: Any, tmp_path: Path,
+                                                 app_credential: dict[str, str],
+                                                 by: str) -> None:
+    env = without_password(devcloud, OS_AUTH_TYPE="v3applicationcredential",
+                           OS_APPLICATION_CREDENTIAL_SECRET=app_credential["secret"])
+    if by == "id":
+        env["OS_APPLICATION_CREDENTIAL_ID"] = app_credential["id"]
+    else:
+        env.update(OS_APPLICATION_CREDENTIAL_NAME=app_credential["name"],
+                   OS_USER_ID=app_credential["user_id"])
+    r = imgcli(devcloud, tmp_path, None, "--trace", "t.md", "image", "list", "-f", "json",
+               env=env)
+    assert names_of(ok(r)) == [s.name for s in listed("admin")]
+    assert app_credential["secret"] not in (tmp_path / "t.md").read_text() + r.stderr
+
+
+def test_rejected_application_credential_is_exit_3(devcloud: Any, tmp_path: Path,
+                                                   app_credential: dict[str, str]) -> None:
+    env = without_password(devcloud, OS_AUTH_TYPE="v3applicationcredential",
+                           OS_APPLICATION_CREDENTIAL_ID=app_credential["id"],
+                           OS_APPLICATION_CREDENTIAL_SECRET="not-the-secret-123")
+    r = imgcli(devcloud, tmp_path, None, "--no-cache", "image", "list", env=env)
+    assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1
+    assert "not-the-secret-123" not in r.stderr
+
+
+@pytest.mark.parametrize("auth_type", ["token", "v3token"])
+def test_token_auth_against_keystone(devcloud: Any, tmp_path: Path, auth_type: str) -> None:
+    token, _ = devcloud.login("admin")
+    env = without_password(devcloud, OS_AUTH_TYPE=auth_type, OS_TOKEN=token,
+                           OS_PROJECT_NAME="admin", OS_PROJECT_DOMAIN_NAME="Default")
+    r = imgcli(devcloud, tmp_path, None, "--no-cache", "image", "list", "-f", "json", env=env)
+    assert names_of(ok(r)) == [s.name for s in listed("admin")]
+
+
+def test_v3password_against_keystone(devcloud: Any, tmp_path: Path) -> None:
+    r = imgcli(devcloud, tmp_path, "admin", "--no-cache", "--os-auth-type", "v3password",
+               "--trace", "t.har", "image", "list", "-f", "json")
+    assert names_of(ok(r)) == [s.name for s in listed("admin")]
+    first = har(tmp_path / "t.har")[0]
+    assert first[:2] == ("POST", f"{devcloud.keystone_url}/v3/auth/tokens")
