@@ -17,6 +17,14 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 1000  # Glance caps it at api_limit_max (1000 by default): one request per 1000
 Query = Sequence[tuple[str, str]]
+VERSION_SEGMENT = re.compile(r"/v2(\.\d+)?/?$")
+
+
+def versioned_root(endpoint: str) -> str:
+    """The v2 root of an endpoint given as the bare service URL or as the v2 root itself
+    (--os-endpoint), found without a discovery request."""
+    url = endpoint.rstrip("/")
+    return url + "/" if VERSION_SEGMENT.search(url) else url + "/v2/"
 
 
 def next_page_url(image_root: str, link: str) -> str:
@@ -37,9 +45,8 @@ def next_page_url(image_root: str, link: str) -> str:
             # Following it would send our token to another host.
             raise ApiError(f"Glance's next link points off the image endpoint's host: {link!r}")
         return link
-    service_root = root.rsplit("/", 1)[0] if re.search(r"/v2(\.\d+)?$", root) else root
     if link.startswith("/v2"):
-        return service_root + link
+        return VERSION_SEGMENT.sub("", root) + link
     return root + "/" + link.lstrip("/")
 
 

@@ -183,6 +183,8 @@ def connect(settings: Settings, cache: TokenCache | None = None,
     session = build_session(settings, auth, recorder)
     adapter = image_adapter(settings, session)
     if settings.endpoint:
+        from imgcli.images import versioned_root
+
         return Connection(session, adapter, versioned_root(settings.endpoint))
 
     key = cache.key(auth, settings) if cache else None
@@ -211,15 +213,6 @@ def discover_image_root(adapter: Adapter, settings: Settings, session: Session) 
     if data is None or not data.url:
         raise ConfigError(no_endpoint_message(settings, session))
     return data.url if data.url.endswith("/") else data.url + "/"
-
-
-def versioned_root(endpoint: str) -> str:
-    """--os-endpoint may be the bare service URL or the v2 root; skip discovery either way."""
-    url = endpoint.rstrip("/")
-    last = url.rsplit("/", 1)[-1]
-    if last == "v2" or last.startswith("v2."):
-        return url + "/"
-    return url + "/v2/"
 
 
 def no_endpoint_message(settings: Settings, session: Session) -> str:

@@ -266,3 +266,16 @@ def test_no_progress_when_stderr_is_not_a_terminal(seed_cloud, run):
     seed_cloud.images[:] = many_images(7)
     result = run(["image", "list", "--page-size", "2"])
     assert result.code == 0 and result.err == ""
+
+
+@pytest.mark.parametrize("endpoint, root", [
+    ("http://h/image", "http://h/image/v2/"),
+    ("http://h/image/", "http://h/image/v2/"),
+    ("http://h/image/v2", "http://h/image/v2/"),
+    ("http://h:9292/v2.16/", "http://h:9292/v2.16/"),
+    ("http://h/v2images", "http://h/v2images/v2/"),
+])
+def test_os_endpoint_needs_no_discovery(endpoint, root):
+    from imgcli.images import versioned_root
+
+    assert versioned_root(endpoint) == root
