@@ -132,6 +132,16 @@ def build_session(settings: Settings, auth: BaseAuthPlugin,
     from keystoneauth1 import session as ks_session
 
     transport = requests.Session()
+    if settings.verify is False:
+        # urllib3 warns (two lines, with its source) on every request; one line is enough.
+        import logging
+        import warnings
+
+        from urllib3.exceptions import InsecureRequestWarning
+
+        warnings.simplefilter("ignore", InsecureRequestWarning)
+        logging.getLogger(__name__).warning(
+            "TLS certificates are not verified (--insecure / OS_INSECURE)")
     if recorder is not None:
         recorder.attach(transport)
     cert: str | tuple[str, str] | None = settings.cert

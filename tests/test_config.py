@@ -242,8 +242,11 @@ def test_tls_verify_failure_says_to_use_os_cacert(run, https_glance):
     assert len(result.err.strip().splitlines()) == 1
 
 
-def test_insecure_skips_verification(run, https_glance):
+def test_insecure_skips_verification(run, https_glance, recwarn):
     endpoint, _ = https_glance
-    assert tls_run(run, endpoint, "--insecure").out == "tls-image\n"
+    result = tls_run(run, endpoint, "--insecure")
+    assert result.out == "tls-image\n"
+    assert result.err == "TLS certificates are not verified (--insecure / OS_INSECURE)\n"
+    assert not [w for w in recwarn if "Unverified HTTPS" in str(w.message)]
     assert run(["--os-token", "t", "--os-endpoint", endpoint, "image", "list"],
                {"OS_INSECURE": "true"}).code == 0
