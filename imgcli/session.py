@@ -32,6 +32,15 @@ AUTH_TYPES = PASSWORD_TYPES + TOKEN_TYPES + APPCRED_TYPES + ENDPOINT_TYPES
 # Retried by keystoneauth with exponential backoff: the list calls are idempotent GETs.
 RETRIES = 2
 RETRIABLE_STATUSES = [429, 502, 503, 504]
+MAX_RETRY_AFTER = 5  # seconds: keystoneauth would sleep for whatever Retry-After says
+
+
+def cap_retry_after(response: Any, *args: Any, **kwargs: Any) -> None:
+    """A requests hook, run before keystoneauth reads the reply: honour Retry-After, but
+    never let one server stall a listing for long."""
+    value = response.headers.get("Retry-After", "")
+    if value.isdigit() and int(value) > MAX_RETRY_AFTER:
+        response.headers["Retry-After"] = str(MAX_RETRY_AFTER)
 
 
 def require(settings: Settings, *names: str) -> None:
@@ -132,6 +141,7 @@ def build_session(settings: Settings, auth: BaseAuthPlugin,
     from keystoneauth1 import session as ks_session
 
     transport = requests.Session()
+    transport.hooks["response"].append(cap_retry_after)
     if settings.verify is False:
         # urllib3 warns (two lines, with its source) on every request; one line is enough.
         import logging

@@ -279,3 +279,26 @@ def test_os_endpoint_needs_no_discovery(endpoint, root):
     from imgcli.images import versioned_root
 
     assert versioned_root(endpoint) == root
+
+
+def test_retry_after_is_honoured_but_capped(seed_cloud, run, monkeypatch):
+    from keystoneauth1 import session as ks_session
+
+    slept: list[float] = []
+    monkeypatch.setattr(ks_session.time, "sleep", slept.append)
+    images = {"images": seed_cloud.images}
+    seed_cloud.mock.get(IMAGE_URL + "/v2/images", [
+        {"status_code": 429, "headers": {"Retry-After": "3600"}, "text": "slow down"},
+        {"status_code": 503, "headers": {"Retry-After": "2"}, "text": "busy"},
+        {"json": images}])
+    result = run(["image", "list", "-f", "value", "-c", "Name"])
+    assert result.code == 0, result.err
+    assert len(result.out.splitlines()) == 3
+    assert slept == [5, 2]
+
+
+def test_the_token_request_is_not_retried_on_401(seed_cloud, run):
+    seed_cloud.mock.post("http://devstack-debug/identity/v3/auth/tokens", status_code=401,
+                         json={"error": {"code": 401, "message": "bad"}})
+    assert run(["image", "list"]).code == 3
+    assert [r.method for r in seed_cloud.mock.request_history].count("POST") == 1
