@@ -53,13 +53,31 @@ class Tee:
         return getattr(self.stream, name)
 
 
+class LazyCommandManager(CommandManager):
+    """cliff's CommandManager, but a command's module is imported only when it runs.
+
+    cliff lists commands through stevedore, which imports every plugin of the group on
+    every run: one heavy third-party command would slow down `image list` too. cliff
+    accepts bare entry points here and loads the chosen one in find_command().
+    """
+
+    def load_commands(self, namespace: str) -> None:
+        from importlib.metadata import entry_points
+
+        self.group_list.append(namespace)
+        for entry_point in entry_points(group=namespace):
+            name = entry_point.name.replace("_", " ") if self.convert_underscores \
+                else entry_point.name
+            self.commands.setdefault(name, entry_point)
+
+
 class ImgcliApp(App):
     """cliff's App with OpenStack's global options and a lazily built connection."""
 
     def __init__(self, env: Mapping[str, str] | None = None, stdout: Any = None,
                  stderr: Any = None) -> None:
         super().__init__(description="A fast OpenStack image CLI.", version=__version__,
-                         command_manager=CommandManager(COMMAND_GROUP),
+                         command_manager=LazyCommandManager(COMMAND_GROUP),
                          stdout=stdout, stderr=stderr, deferred_help=True)
         self.env: Mapping[str, str] = os.environ if env is None else env
         self.argv: list[str] = []
