@@ -164,9 +164,12 @@ def resolve_settings(args: argparse.Namespace, env: Mapping[str, str],
     cloud_name = getattr(args, "cloud", None) or env.get("OS_CLOUD") or None
     cloud = clouds.load_cloud(cloud_name, env, cwd)
     cloud_settings = dict(cloud.settings) if cloud else {}
-    if "verify" in cloud_settings and "insecure" not in cloud_settings:
+    verify = cloud_settings.pop("verify", None)
+    if isinstance(verify, str):
+        cloud_settings.setdefault("cacert", verify)  # requests' rule: a path is a CA bundle
+    elif verify is not None:
         # clouds.yaml spells it `verify: false`; we keep one setting, `insecure`.
-        cloud_settings["insecure"] = not cloud_settings["verify"]
+        cloud_settings.setdefault("insecure", not verify)
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for opt in OPTIONS:

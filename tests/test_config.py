@@ -250,3 +250,18 @@ def test_insecure_skips_verification(run, https_glance, recwarn):
     assert not [w for w in recwarn if "Unverified HTTPS" in str(w.message)]
     assert run(["--os-token", "t", "--os-endpoint", endpoint, "image", "list"],
                {"OS_INSECURE": "true"}).code == 0
+
+
+@pytest.mark.parametrize("line, insecure, cacert", [
+    ("verify: false", "True", None),
+    ("verify: true", "False", None),
+    ("verify: /etc/ssl/my-ca.pem", "False", "/etc/ssl/my-ca.pem"),
+    ("insecure: true", "True", None),
+])
+def test_verify_in_clouds_yaml(run, tmp_path, line, insecure, cacert):
+    path = tmp_path / "clouds.yaml"
+    path.write_text(f"clouds:\n  c:\n    auth:\n      auth_url: http://x/identity\n    {line}\n")
+    shown = settings_of(run(["configuration", "show", "-f", "json"],
+                            {"OS_CLIENT_CONFIG_FILE": str(path)}))
+    assert shown["insecure"][0] == insecure
+    assert shown.get("cacert", (None,))[0] == cacert
