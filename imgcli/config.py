@@ -70,7 +70,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("key", ("--os-key",), ("OS_KEY",), "Client certificate key file"),
     Option("insecure", (), ("OS_INSECURE",), "Do not verify TLS certificates",
            default=False, kind="bool"),
-    Option("api_timeout", ("--timeout",), ("OS_TIMEOUT",),
+    Option("api_timeout", ("--timeout",), ("OS_API_TIMEOUT", "OS_TIMEOUT"),
            "Seconds to wait for each request", default=60.0, kind="float"),
 )
 BY_NAME = {opt.name: opt for opt in OPTIONS}

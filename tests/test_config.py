@@ -92,6 +92,7 @@ def test_the_cloud_from_clouds_yaml_is_used_on_the_wire(seed_cloud, run, tmp_pat
      "Identity API v2.0 is not supported"),
     ({**SEED_ENV, "OS_INTERFACE": "private"}, ["image", "list"], "unknown interface 'private'"),
     ({**SEED_ENV, "OS_TIMEOUT": "soon"}, ["image", "list"], "is not a number of seconds"),
+    ({**SEED_ENV, "OS_API_TIMEOUT": "-1"}, ["image", "list"], "more than 0 seconds"),
 ])
 def test_bad_configuration_is_one_line_and_exit_2(run, clouds_yaml, env, args, message):
     result = run(args, env)
