@@ -16,8 +16,10 @@ from typing import Any, TextIO
 from cliff.columns import FormattableColumn
 from cliff.lister import Lister
 
+from imgcli import identity, images
 from imgcli.commands.base import ExplainErrors
 from imgcli.errors import UsageError
+from imgcli.images import PAGE_SIZE
 
 SHORT_HEADERS = ("ID", "Name", "Status")
 LONG_HEADERS = ("ID", "Name", "Disk Format", "Container Format", "Size", "Checksum", "Status",
@@ -106,9 +108,10 @@ def one_or_in(values: list[str]) -> str:
     return values[0] if len(values) == 1 else "in:" + ",".join(values)
 
 
-def list_query(args: argparse.Namespace, owner: str | None = None,
-               marker: str | None = None) -> list[tuple[str, str]]:
-    """The query string for /v2/images, in the order the options are documented."""
+def list_query(args: argparse.Namespace, owner: str | None = None, marker: str | None = None,
+               total: int | None = None) -> list[tuple[str, str]]:
+    """The query string for /v2/images, in the order the options are documented; `total`
+    caps the page so that a short listing asks for no more than it shows."""
     query: list[tuple[str, str]] = []
     if args.visibility:
         query.append(("visibility", args.visibility))
@@ -129,16 +132,11 @@ def list_query(args: argparse.Namespace, owner: str | None = None,
         query.append(("os_hidden", "true"))
     query += list(args.property or [])
     query.append(("sort", sort_param(args.sort)))
-    query.append(("limit", str(min(page_size(args), args.max_total or page_size(args)))))
+    size = args.page_size or PAGE_SIZE
+    query.append(("limit", str(min(size, total) if total else size)))
     if marker:
         query.append(("marker", marker))
     return query
-
-
-def page_size(args: argparse.Namespace) -> int:
-    from imgcli.images import PAGE_SIZE
-
-    return args.page_size or PAGE_SIZE
 
 
 def max_total(limit: int | None, max_items: int | None) -> int | None:
@@ -220,12 +218,10 @@ class ListImage(ExplainErrors, Lister):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], Iterable]:
-        from imgcli import identity, images
-
-        parsed_args.max_total = max_total(parsed_args.limit, parsed_args.max_items)
+        total = max_total(parsed_args.limit, parsed_args.max_items)
         sort_param(parsed_args.sort)  # a bad --sort fails before any request
         headers = LONG_HEADERS if parsed_args.long else SHORT_HEADERS
-        if parsed_args.max_total == 0:
+        if total == 0:
             return headers, iter(())
         connection = self.app.connection
         owner = identity.project_id(connection, parsed_args.project, parsed_args.project_domain) \
@@ -233,9 +229,8 @@ class ListImage(ExplainErrors, Lister):
         marker = parsed_args.marker
         if marker and not UUID.match(marker):
             marker = identity.image_id_by_name(connection, marker)
-        query = list_query(parsed_args, owner, marker)
-        pages = images.list_pages(connection.adapter, connection.image_root, query,
-                                  parsed_args.max_total)
+        query = list_query(parsed_args, owner, marker, total)
+        pages = images.list_pages(connection.adapter, connection.image_root, query, total)
         # Progress only where a person watches it, and not over rows streaming to the same
         # terminal: a table is printed after the last page, the other formats as they come.
         stderr, stdout = self.app.stderr, self.app.stdout
