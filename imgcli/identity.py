@@ -7,9 +7,9 @@ straight through, and the token's own project needs no look-up.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from imgcli.errors import UsageError
+from imgcli.errors import ApiError, UsageError
 
 if TYPE_CHECKING:
     from imgcli.session import Connection
@@ -17,17 +17,29 @@ if TYPE_CHECKING:
 KEYSTONE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def identity_get(connection: Connection, path: str, params: dict[str, str]):
-    settings_filter = {"service_type": "identity", "interface": connection.adapter.interface,
+def identity_list(connection: Connection, path: str,
+                  params: dict[str, str]) -> list[dict[str, Any]] | None:
+    """A Keystone collection (`/projects`, `/domains`), or None when we may not list it."""
+    endpoint_filter = {"service_type": "identity", "interface": connection.adapter.interface,
                        "region_name": connection.adapter.region_name,
                        "min_version": "3.0", "max_version": "3.latest"}
-    return connection.session.get(path, endpoint_filter=settings_filter, params=params,
-                                  raise_exc=False)
+    response = connection.session.get(path, endpoint_filter=endpoint_filter, params=params,
+                                      raise_exc=False)
+    if response.status_code == 403:
+        return None
+    key = path.strip("/")
+    try:
+        doc = response.json() if response.ok else None
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
+        raise ApiError(f"GET {response.url} failed: {response.status_code}: "
+                       f"Keystone's reply has no list of {key}")
+    return doc[key]
 
 
 def domain_id(connection: Connection, name_or_id: str) -> str:
-    response = identity_get(connection, "/domains", {"name": name_or_id})
-    found = response.json().get("domains", []) if response.ok else []
+    found = identity_list(connection, "/domains", {"name": name_or_id})
     return found[0]["id"] if found else name_or_id
 
 
@@ -42,10 +54,9 @@ def project_id(connection: Connection, name_or_id: str, domain: str | None) -> s
     params = {"name": name_or_id}
     if domain:
         params["domain_id"] = domain_id(connection, domain)
-    response = identity_get(connection, "/projects", params)
-    if response.status_code == 403:
+    projects = identity_list(connection, "/projects", params)
+    if projects is None:
         return name_or_id  # not allowed to look it up: openstackclient passes it on as given
-    projects = response.json().get("projects", []) if response.ok else []
     if not projects:
         raise UsageError(f"no project named {name_or_id!r}"
                          + (f" in domain {domain!r}" if domain else "") + " (--project)")

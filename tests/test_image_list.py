@@ -302,3 +302,27 @@ def test_the_token_request_is_not_retried_on_401(seed_cloud, run):
                          json={"error": {"code": 401, "message": "bad"}})
     assert run(["image", "list"]).code == 3
     assert [r.method for r in seed_cloud.mock.request_history].count("POST") == 1
+
+
+KEYSTONE_V3 = {"version": {"id": "v3.14", "status": "stable", "links": [
+    {"rel": "self", "href": "http://devstack-debug/identity/v3/"}]}}
+
+
+@pytest.mark.parametrize("reply, code, shown", [
+    ({"json": {"projects": []}}, 2, "no project named 'ghost' (--project)"),
+    ({"json": {"projects": [{"id": "a"}, {"id": "b"}]}}, 2, "add --project-domain"),
+    ({"text": "<html>oops</html>"}, 1, "Keystone's reply has no list of projects"),
+])
+def test_project_lookup_failures(seed_cloud, run, reply, code, shown):
+    seed_cloud.mock.get("http://devstack-debug/identity/v3/", json=KEYSTONE_V3)
+    seed_cloud.mock.get("http://devstack-debug/identity/v3/projects", **reply)
+    result = run(["image", "list", "--project", "ghost"])
+    assert result.code == code and shown in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_user_who_may_not_list_projects_sends_the_name_as_given(seed_cloud, run):
+    seed_cloud.mock.get("http://devstack-debug/identity/v3/", json=KEYSTONE_V3)
+    seed_cloud.mock.get("http://devstack-debug/identity/v3/projects", status_code=403,
+                        json={"error": {"code": 403}})
+    assert list_query_of(seed_cloud, run, "--project", "ghost") == "owner=ghost&" + TAIL
