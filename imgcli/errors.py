@@ -1,5 +1,7 @@
 """Errors that end a command with one plain line on stderr and a documented exit code."""
 
+from http import HTTPStatus
+
 EXIT_OK = 0
 EXIT_API = 1  # the cloud answered with an error, or could not be reached
 EXIT_USAGE = 2  # bad options, bad configuration
@@ -27,3 +29,11 @@ class AuthError(ImgcliError):
 
 class ApiError(ImgcliError):
     exit_code = EXIT_API
+
+
+def phrase(status: int) -> str:
+    """The standard reason phrase, for replies (and mocks) that leave theirs out."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

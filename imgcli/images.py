@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from imgcli.errors import ApiError, AuthError
+from imgcli.errors import ApiError, AuthError, phrase
 
 if TYPE_CHECKING:
     from keystoneauth1.adapter import Adapter
@@ -67,15 +67,6 @@ def error_text(response: Response) -> str:
     return " ".join(text.split())[:300]
 
 
-def status_phrase(response: Response) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(response.status_code).phrase
-    except ValueError:
-        return ""
-
-
 def check_response(response: Response) -> dict[str, Any]:
     """The JSON body of a successful reply, or one ApiError that names the URL and status."""
     where = f"GET {response.url}"
@@ -84,7 +75,7 @@ def check_response(response: Response) -> dict[str, Any]:
         sent = response.request.headers.get("X-Auth-Token") if response.request else None
         if sent:  # an echoing proxy or debug page must not put the token on the terminal
             detail = detail.replace(str(sent), "<redacted>")
-        status = f"{response.status_code} {response.reason or status_phrase(response)}"
+        status = f"{response.status_code} {response.reason or phrase(response.status_code)}"
         message = f"{where} failed: {status}" + (f": {detail}" if detail else "")
         if response.status_code == 401:
             raise AuthError(message + " (the token was refused; check the credentials)")

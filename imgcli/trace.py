@@ -30,9 +30,10 @@ import shlex
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit
+
+from imgcli.errors import phrase
 
 if TYPE_CHECKING:
     import requests
@@ -453,7 +454,7 @@ class Recorder:
             resp = ex.response
             if resp is not None:
                 view.status = resp.status_code
-                view.reason = resp.reason or _phrase(resp.status_code)
+                view.reason = resp.reason or phrase(resp.status_code)
                 view.http_version = _HTTP_VERSIONS.get(
                     getattr(resp.raw, "version", 11), "HTTP/1.1"
                 )
@@ -653,13 +654,6 @@ def _attribute(views: list[_View]) -> None:
 
 
 # -- Markdown ----------------------------------------------------------------------------------
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def _iso(epoch: float) -> str:
