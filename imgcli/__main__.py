@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -15,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--version"]:
         print(f"imgcli {__version__}")
         return 0
+    # Importing ~400 modules allocates objects that are never garbage: collecting during
+    # startup and tearing down at exit walks them all for nothing (~12% of a warm run).
+    gc.disable()
     try:
         from imgcli.shell import ImgcliApp
 
@@ -24,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
         result = SIGPIPE_EXIT
     except KeyboardInterrupt:
         result = 130
+    finally:
+        gc.freeze()
+        gc.enable()
     if result == SIGPIPE_EXIT:
         # The reader went away (`| head -1`): nothing more to say, and no flush error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

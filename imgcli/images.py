@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -62,6 +61,8 @@ def error_text(response: Response) -> str:
         message = inner.get("message") or inner.get("title") or inner.get("detail")
         if message:
             return " ".join(str(message).split())[:300]
+    import html  # only error pages need it: 3 ms of import on every run otherwise
+
     text = re.sub(r"<title>.*?</title>|<h1>.*?</h1>", " ", body, flags=re.S | re.I)
     text = html.unescape(re.sub(r"<[^>]+>", " ", text))
     return " ".join(text.split())[:300]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -36,3 +37,14 @@ def test_a_command_that_needs_no_cloud_loads_no_keystoneauth(tmp_path):
                            f"import os; os.environ['XDG_CACHE_HOME'] = {str(tmp_path)!r}\n"
                            f"main(['cache', 'clear'])")
     assert "keystoneauth1" not in loaded and "requests" not in loaded
+
+
+def test_collector_is_off_while_a_command_runs_and_back_on_after(monkeypatch, tmp_path):
+    from imgcli import __main__ as launcher
+    from imgcli.shell import ImgcliApp
+
+    seen = []
+    monkeypatch.setattr(ImgcliApp, "run", lambda self, argv: seen.append(gc.isenabled()) or 0)
+    assert launcher.main(["cache", "clear"]) == 0
+    assert seen == [False]
+    assert gc.isenabled()  # a caller in the same process (a test, an IDE) gets it back
