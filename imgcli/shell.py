@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Mapping
@@ -112,6 +113,11 @@ class ImgcliApp(App):
 
             self.recorder = Recorder(["imgcli", *self.argv])
             self.stdout = Tee(self.stdout)
+
+    def interact(self) -> None:
+        # __main__ turns the collector off for a one-shot command; a session can run for hours.
+        gc.enable()
+        super().interact()
 
     def prepare_to_run_command(self, cmd: Command) -> None:
         self.last_error = None

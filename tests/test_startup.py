@@ -48,3 +48,14 @@ def test_collector_is_off_while_a_command_runs_and_back_on_after(monkeypatch, tm
     assert launcher.main(["cache", "clear"]) == 0
     assert seen == [False]
     assert gc.isenabled()  # a caller in the same process (a test, an IDE) gets it back
+
+
+def test_an_interactive_session_collects_garbage(monkeypatch):
+    from cliff.app import App
+
+    from imgcli import __main__ as launcher
+
+    seen = []
+    monkeypatch.setattr(App, "interact", lambda self: seen.append(gc.isenabled()))
+    launcher.main([])  # no command: cliff's interactive mode
+    assert seen == [True]
