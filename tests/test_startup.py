@@ -39,7 +39,7 @@ def test_a_command_that_needs_no_cloud_loads_no_keystoneauth(tmp_path):
     assert "keystoneauth1" not in loaded and "requests" not in loaded
 
 
-def test_collector_is_off_while_a_command_runs_and_back_on_after(monkeypatch, tmp_path):
+def test_collector_is_off_while_a_command_runs_and_back_on_after(monkeypatch):
     from imgcli import __main__ as launcher
     from imgcli.shell import ImgcliApp
 
