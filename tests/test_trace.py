@@ -18,7 +18,7 @@ import requests_mock
 from keystoneauth1.session import Session as KsSession
 
 from imgcli import trace
-from imgcli.trace import Recorder
+from imgcli.trace import Recorder, attribution, redact
 
 AUTH_URL = "http://devstack-debug/identity"
 TOKEN_URL = AUTH_URL + "/v3/auth/tokens"
@@ -584,8 +584,8 @@ def test_warm_cache_single_get_is_glance_by_url():
     ],
 )
 def test_url_fallback_labels(url, label):
-    service = trace._service_for(url, [], [])
-    assert trace._label(service, url) == label
+    service = attribution.service_for(url, [], [])
+    assert attribution.label(service, url) == label
 
 
 def test_catalog_longest_match_and_unversioned_root():
@@ -595,14 +595,15 @@ def test_catalog_longest_match_and_unversioned_root():
         ("http://cloud.example/image", "image"),
         ("http://cloud.example/image/special", "placement"),
     ]
-    assert trace._service_for("http://cloud.example/image/v2/images", catalog, []) == "image"
-    assert trace._service_for("http://cloud.example/image/special/x", catalog, []) == "placement"
-    assert trace._service_for("http://cloud.example/imagefoo", catalog, []) is None
-    assert trace._service_for("http://cloud.example:8774/", catalog, []) == "compute"
+    service_for = attribution.service_for
+    assert service_for("http://cloud.example/image/v2/images", catalog, []) == "image"
+    assert service_for("http://cloud.example/image/special/x", catalog, []) == "placement"
+    assert service_for("http://cloud.example/imagefoo", catalog, []) is None
+    assert service_for("http://cloud.example:8774/", catalog, []) == "compute"
     bases = ["http://devstack-debug/identity"]
-    assert trace._service_for("http://devstack-debug/identity", catalog, bases) == "identity"
-    assert trace._label("orchestration", "") == "heat-api"
-    assert trace._label("container-infra", "") == "container-infra-api"
+    assert service_for("http://devstack-debug/identity", catalog, bases) == "identity"
+    assert attribution.label("orchestration", "") == "heat-api"
+    assert attribution.label("container-infra", "") == "container-infra-api"
 
 
 def test_pagination_and_custom_catalog_service():
@@ -624,7 +625,7 @@ def test_pagination_and_custom_catalog_service():
 
 
 def test_redact_json_rules():
-    secrets = trace._Secrets()
+    secrets = redact.Secrets()
     body = {
         "auth": {
             "identity": {
@@ -641,7 +642,7 @@ def test_redact_json_rules():
         "password": None,
         "secret": True,
     }
-    out = trace._redact_json(body, secrets)
+    out = redact.redact_json(body, secrets)
     identity = out["auth"]["identity"]
     assert identity["methods"] == ["token", "application_credential", "totp"]
     assert identity["token"] == {"id": "***"}
@@ -657,27 +658,27 @@ def test_redact_json_rules():
 
 
 def test_headers_digested_like_keystoneauth():
-    secrets = trace._Secrets()
+    secrets = redact.Secrets()
     for name in ("X-Auth-Token", "x-subject-token", "X-Service-Token", "Authorization"):
         value = f"value-of-{name}-0123456789"
         assert (
-            trace._redact_header(name, value, secrets)
+            redact.redact_header(name, value, secrets)
             == KsSession._process_header((name, value))[1]
         )
-    assert trace._redact_header("Accept", "application/json", secrets) == "application/json"
-    assert trace._redact_header("Authorization", "Bearer abcdefgh", secrets).startswith("{SHA256}")
+    assert redact.redact_header("Accept", "application/json", secrets) == "application/json"
+    assert redact.redact_header("Authorization", "Bearer abcdefgh", secrets).startswith("{SHA256}")
     assert secrets("Bearer abcdefgh and abcdefgh") == (
         f"{trace.digest('Bearer abcdefgh')} and ***"
     )
 
 
 def test_redact_url_query_and_userinfo():
-    secrets = trace._Secrets()
+    secrets = redact.Secrets()
     url = "https://user:hunter22@cloud.example/v3?token=tok-abcdef&x=1&os_password=pw-abcd&y=a_b"
-    out = trace._redact_url(url, secrets)
+    out = redact.redact_url(url, secrets)
     assert out == "https://user:***@cloud.example/v3?token=***&x=1&os_password=***&y=a_b"
     assert secrets("hunter22 tok-abcdef pw-abcd") == "*** *** ***"
-    assert trace._redact_url(IMAGES_URL, secrets) == IMAGES_URL
+    assert redact.redact_url(IMAGES_URL, secrets) == IMAGES_URL
 
 
 def test_secrets_everywhere_in_a_full_document(tmp_path):
