@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from imgcli import __version__
 from imgcli.trace.exchange import View, header_value
 from imgcli.trace.redact import Secrets, command_line
 
@@ -14,8 +15,6 @@ from imgcli.trace.redact import Secrets, command_line
 def render(views: list[View], secrets: Secrets, argv: list[str], created: float,
            output: str = "", error: str | None = None) -> str:
     """HTTP Archive 1.2: one page, one entry per exchange."""
-    from imgcli import __version__  # the package root is import-light
-
     page_start = views[0].started if views else created
     log: dict[str, Any] = {
         "version": "1.2",
