@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -241,15 +242,20 @@ def run_seed(session: requests.Session) -> None:
     session.get(IMAGES_URL, headers={"Accept": "application/json", "X-Auth-Token": TOKEN})
 
 
-@pytest.fixture
-def seed_recorder():
+def recorded(send: Callable[[requests.Session], object]) -> Recorder:
+    """A Recorder attached to a session that `send` drives against the mocked seed cloud."""
     rec = Recorder(ARGV)
     with requests_mock.Mocker() as m:
         register_seed(m)
         with requests.Session() as session:
             rec.attach(session)
-            run_seed(session)
+            send(session)
     return rec
+
+
+@pytest.fixture
+def seed_recorder():
+    return recorded(run_seed)
 
 
 def mermaid_block(md: str) -> list[str]:
@@ -555,12 +561,7 @@ def test_no_exchange_at_all(tmp_path):
 
 
 def test_warm_cache_single_get_is_glance_by_url():
-    rec = Recorder(ARGV)
-    with requests_mock.Mocker() as m:
-        register_seed(m)
-        with requests.Session() as session:
-            rec.attach(session)
-            session.get(IMAGES_URL, headers={"X-Auth-Token": TOKEN})
+    rec = recorded(lambda session: session.get(IMAGES_URL, headers={"X-Auth-Token": TOKEN}))
     md = rec.render_markdown(OUTPUT)
     assert mermaid_block(md)[2:] == [
         "participant client as imgcli",
