@@ -11,7 +11,7 @@ from cliff.formatters.yaml_format import YAMLFormatter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imgcli.commands.image import TagsColumn
+from imgcli.commands.image.list import TagsColumn
 from imgcli.formatters import StreamingJSONFormatter, StreamingYAMLFormatter
 
 COLUMNS = ("ID", "Name", "Size", "Protected", "Tags")

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
-from imgcli.commands.image import (
+from imgcli.commands.image.list import (
     LONG_KEYS,
     SORT_KEYS,
     TIME_OPERATORS,

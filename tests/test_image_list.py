@@ -254,7 +254,7 @@ class Terminal(io.StringIO):
 
 
 def test_progress_is_shown_on_a_terminal_from_the_second_page_and_erased():
-    from imgcli.commands.image import rows
+    from imgcli.commands.image.list import rows
 
     terminal = Terminal()
     pages = [many_images(3), many_images(3), many_images(1)]
