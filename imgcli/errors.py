@@ -31,6 +31,10 @@ class ApiError(ImgcliError):
     exit_code = EXIT_API
 
 
+class NotFound(ApiError):
+    """A 404: for an argument that looked like an ID, the caller may try it as a name."""
+
+
 def phrase(status: int) -> str:
     """The standard reason phrase, for replies (and mocks) that leave theirs out."""
     try:

@@ -1,4 +1,4 @@
-"""Name-to-ID look-ups that `image list` options need: --project and --marker.
+"""Keystone look-ups: a project by name or ID (--project, image members).
 
 Each costs a request, so each is skipped when the answer is already known: an ID passes
 straight through, and the token's own project needs no look-up.
@@ -64,16 +64,3 @@ def project_id(connection: Connection, name_or_id: str, domain: str | None) -> s
         raise UsageError(f"more than one project is named {name_or_id!r}: "
                          "add --project-domain, or give the project ID")
     return projects[0]["id"]
-
-
-def image_id_by_name(connection: Connection, name: str) -> str:
-    """--marker takes a name too (openstackclient's find_image): one look-up by name."""
-    from imgcli.images import check_response
-
-    doc = check_response(connection.adapter.get(connection.image_root + "images",
-                                                params={"name": name}))
-    found = [image["id"] for image in doc["images"] if "id" in image]
-    if len(found) != 1:
-        raise UsageError(f"--marker: {'no' if not found else 'more than one'} image "
-                         f"named {name!r}; give the image ID")
-    return found[0]

@@ -1,4 +1,10 @@
-"""The Glance v2 image list: pages of /v2/images (seed messages 7-8) and their `next` links."""
+"""The Image API v2: one function per request the series records.
+
+Listing: pages of /v2/images (seed messages 7-8) and their `next` links. Single images,
+JSON-Patch updates, members, data and import: the functions below `send()`. Each returns
+Glance's JSON as plain dicts; a reply outside the expected statuses is one ApiError that
+names the method, the URL and Glance's own message.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,15 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from imgcli.errors import ApiError, AuthError, phrase
+from imgcli.errors import ApiError, AuthError, NotFound, phrase
 
 if TYPE_CHECKING:
     from keystoneauth1.adapter import Adapter
     from requests import Response
+
+    from imgcli.session import Connection
 
 PAGE_SIZE = 1000  # Glance caps it at api_limit_max (1000 by default): one request per 1000
 Query = Sequence[tuple[str, str]]
@@ -68,25 +76,44 @@ def error_text(response: Response) -> str:
     return " ".join(text.split())[:300]
 
 
-def check_response(response: Response) -> dict[str, Any]:
-    """The JSON body of a successful reply, or one ApiError that names the URL and status."""
-    where = f"GET {response.url}"
-    if response.status_code >= 400:
-        detail = error_text(response)
-        sent = response.request.headers.get("X-Auth-Token") if response.request else None
-        if sent:  # an echoing proxy or debug page must not put the token on the terminal
-            detail = detail.replace(str(sent), "<redacted>")
-        status = f"{response.status_code} {response.reason or phrase(response.status_code)}"
-        message = f"{where} failed: {status}" + (f": {detail}" if detail else "")
-        if response.status_code == 401:
-            raise AuthError(message + " (the token was refused; check the credentials)")
-        raise ApiError(message)
+def failure(response: Response) -> ApiError:
+    """One error for a refused request: method, URL, status and Glance's own words."""
+    request = response.request
+    method = request.method if request is not None and request.method else "GET"
+    detail = error_text(response)
+    sent = request.headers.get("X-Auth-Token") if request is not None else None
+    if sent:  # an echoing proxy or debug page must not put the token on the terminal
+        detail = detail.replace(str(sent), "<redacted>")
+    status = f"{response.status_code} {response.reason or phrase(response.status_code)}"
+    message = f"{method} {response.url} failed: {status}" + (f": {detail}" if detail else "")
+    if response.status_code == 401:
+        return AuthError(message + " (the token was refused; check the credentials)")
+    if response.status_code == 404:
+        return NotFound(message)
+    return ApiError(message)
+
+
+def json_body(response: Response) -> dict[str, Any]:
+    """The JSON object of a successful reply."""
+    request = response.request
+    where = f"{request.method if request is not None else 'GET'} {response.url}"
     try:
         doc = response.json()
     except (ValueError, RecursionError):
         kind = response.headers.get("Content-Type", "no content type")
         raise ApiError(f"{where}: the reply is not JSON ({kind})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
+    if not isinstance(doc, dict):
+        raise ApiError(f"{where}: the reply is not a JSON object")
+    return doc
+
+
+def check_response(response: Response) -> dict[str, Any]:
+    """A page of images, or one ApiError that names the URL and status."""
+    if response.status_code >= 400:
+        raise failure(response)
+    doc = json_body(response)
+    where = f"GET {response.url}"
+    if not isinstance(doc.get("images"), list):
         raise ApiError(f"{where}: the reply has no list of images")
     if not all(isinstance(image, dict) for image in doc["images"]):
         raise ApiError(f"{where}: the reply's images are not all objects")
@@ -117,3 +144,141 @@ def list_pages(adapter: Adapter, image_root: str, query: Query,
         if remaining == 0 or not doc.get("next"):
             return
         url = next_page_url(image_root, str(doc["next"]))
+
+
+# ------------------------------------------------------------------ single requests
+#
+# Non-idempotent requests (POST, and the PUT that streams image data) are sent once:
+# keystoneauth would otherwise repeat them on a 503 or a dropped connection, creating a
+# second image or sending a stream body that has already been read.
+
+JSON_PATCH = "application/openstack-images-v2.1-json-patch"
+OCTET_STREAM = "application/octet-stream"
+
+
+def image_path(image_id: str, *rest: str) -> str:
+    """`images/{id}/...`, each segment quoted: an argument tried as an ID may hold `/`."""
+    return "/".join(("images", *(quote(part, safe="") for part in (image_id, *rest))))
+
+
+def send(conn: Connection, method: str, path: str, ok: tuple[int, ...] = (200,),
+         retry: bool = True, **kwargs: Any) -> Response:
+    """One request to the image endpoint; a status outside `ok` raises its one-line error."""
+    if not retry:
+        kwargs.update(connect_retries=0, status_code_retries=0)
+    response = conn.adapter.request(conn.image_root + path, method, **kwargs)
+    if response.status_code not in ok:
+        raise failure(response)
+    return response
+
+
+def get_image(conn: Connection, image_id: str) -> dict[str, Any]:
+    """`GET /v2/images/{id}`: the image record (show, and set's patch base)."""
+    return json_body(send(conn, "GET", image_path(image_id)))
+
+
+def find_images(conn: Connection, name: str, hidden: bool = False) -> list[dict[str, Any]]:
+    """`GET /v2/images?name=...`: every image of that name the caller can see.
+
+    visibility=all and member_status=all widen Glance's default listing (which leaves out
+    community images and shares not yet accepted); hidden images need a second query."""
+    query = [("name", name), ("visibility", "all"), ("member_status", "all")]
+    if hidden:
+        query.append(("os_hidden", "true"))
+    return check_response(send(conn, "GET", "images", params=query))["images"]
+
+
+def create_image(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v2/images` → 201: a queued image record."""
+    return json_body(send(conn, "POST", "images", ok=(201,), retry=False, json=body))
+
+
+def update_image(conn: Connection, image_id: str,
+                 patch: list[dict[str, Any]]) -> dict[str, Any]:
+    """`PATCH /v2/images/{id}`: every attribute change in one JSON-Patch document."""
+    return json_body(send(conn, "PATCH", image_path(image_id), data=json.dumps(patch),
+                          headers={"Content-Type": JSON_PATCH}, retry=False))
+
+
+def delete_image(conn: Connection, image_id: str) -> None:
+    """`DELETE /v2/images/{id}` → 204."""
+    send(conn, "DELETE", image_path(image_id), ok=(204,))
+
+
+def image_action(conn: Connection, image_id: str, action: str) -> None:
+    """`POST /v2/images/{id}/actions/{deactivate|reactivate}` → 204."""
+    send(conn, "POST", image_path(image_id, "actions", action), ok=(204,), retry=False)
+
+
+# ------------------------------------------------------------------ members
+
+
+def list_members(conn: Connection, image_id: str) -> list[dict[str, Any]]:
+    """`GET /v2/images/{id}/members`."""
+    doc = json_body(send(conn, "GET", image_path(image_id, "members")))
+    members = doc.get("members")
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        raise ApiError(f"GET {conn.image_root}{image_path(image_id, 'members')}: "
+                       "the reply has no list of members")
+    return members
+
+
+def get_member(conn: Connection, image_id: str, member_id: str) -> dict[str, Any]:
+    """`GET /v2/images/{id}/members/{project}`."""
+    return json_body(send(conn, "GET", image_path(image_id, "members", member_id)))
+
+
+def add_member(conn: Connection, image_id: str, member_id: str) -> dict[str, Any]:
+    """`POST /v2/images/{id}/members` → 200: the new member, `pending`."""
+    return json_body(send(conn, "POST", image_path(image_id, "members"),
+                          json={"member": member_id}, retry=False))
+
+
+def update_member(conn: Connection, image_id: str, member_id: str,
+                  status: str) -> dict[str, Any]:
+    """`PUT /v2/images/{id}/members/{project}`: accepted, rejected or pending."""
+    return json_body(send(conn, "PUT", image_path(image_id, "members", member_id),
+                          json={"status": status}))
+
+
+def remove_member(conn: Connection, image_id: str, member_id: str) -> None:
+    """`DELETE /v2/images/{id}/members/{project}` → 204."""
+    send(conn, "DELETE", image_path(image_id, "members", member_id), ok=(204,))
+
+
+# ------------------------------------------------------------------ data and import
+
+
+def upload(conn: Connection, image_id: str, body: Any, stage: bool = False) -> None:
+    """`PUT /v2/images/{id}/file` (or `/stage` for glance-direct) → 204, the body streamed."""
+    send(conn, "PUT", image_path(image_id, "stage" if stage else "file"), ok=(204,),
+         retry=False, data=body, headers={"Content-Type": OCTET_STREAM})
+
+
+def download(conn: Connection, image_id: str, offset: int = 0) -> Response:
+    """`GET /v2/images/{id}/file` → 200 (or 206 from `offset`), the body left unread;
+    204 means the image has no data."""
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    return send(conn, "GET", image_path(image_id, "file"), ok=(200, 204, 206), stream=True,
+                headers=headers)
+
+
+def start_import(conn: Connection, image_id: str, body: dict[str, Any]) -> None:
+    """`POST /v2/images/{id}/import` → 202: the method and its stores."""
+    send(conn, "POST", image_path(image_id, "import"), ok=(202,), retry=False, json=body)
+
+
+def import_info(conn: Connection) -> dict[str, Any]:
+    """`GET /v2/info/import`: the import methods this cloud enables."""
+    return json_body(send(conn, "GET", "info/import"))
+
+
+def stores_info(conn: Connection) -> dict[str, Any]:
+    """`GET /v2/info/stores`: the stores a multi-store cloud offers."""
+    return json_body(send(conn, "GET", "info/stores"))
+
+
+def image_tasks(conn: Connection, image_id: str) -> list[dict[str, Any]]:
+    """`GET /v2/images/{id}/tasks`: the import tasks and their messages (Image API 2.12)."""
+    tasks = json_body(send(conn, "GET", image_path(image_id, "tasks"))).get("tasks")
+    return tasks if isinstance(tasks, list) else []

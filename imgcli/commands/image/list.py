@@ -8,7 +8,6 @@ image); the rows are plain tuples built straight from Glance's JSON.
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
@@ -16,7 +15,7 @@ from typing import Any, TextIO
 from cliff.columns import FormattableColumn
 from cliff.lister import Lister
 
-from imgcli import identity, images
+from imgcli import identity, images, resolve
 from imgcli.commands.base import ExplainErrors
 from imgcli.errors import UsageError
 from imgcli.images import PAGE_SIZE
@@ -31,7 +30,6 @@ MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", "created_at",
              "updated_at")
 TIME_OPERATORS = ("gt", "gte", "eq", "neq", "lt", "lte")
-UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 
 class TagsColumn(FormattableColumn):
@@ -227,8 +225,8 @@ class ListImage(ExplainErrors, Lister):
         owner = identity.project_id(connection, parsed_args.project, parsed_args.project_domain) \
             if parsed_args.project else None
         marker = parsed_args.marker
-        if marker and not UUID.match(marker):
-            marker = identity.image_id_by_name(connection, marker)
+        if marker and not resolve.looks_like_id(marker):
+            marker = str(resolve.image_by_name(connection, marker)["id"])
         query = list_query(parsed_args, owner, marker, total)
         pages = images.list_pages(connection.adapter, connection.image_root, query, total)
         # Progress only where a person watches it, and not over rows streaming to the same
