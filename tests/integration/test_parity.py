@@ -9,15 +9,13 @@ token's own project, --property on a built-in attribute) have their own tests be
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from osc_pair import run_pair
 
 UNICODE = 'Ünïcode 画像 "quoted", comma'
 MATRIX = [
@@ -66,13 +64,7 @@ def run_both(devcloud: Any, osc_bin: Path, home: Path, user: str,
              args: list[str]) -> list[tuple[int, str, str]]:
     """[openstack's, imgcli's] (exit code, stdout, stderr) for `image list ARGS`, run in
     parallel."""
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
-           **getattr(devcloud, f"{user}_env")}
-    procs = [subprocess.Popen([*prog, "image", "list", *args], env=env, cwd=home, text=True,
-                              encoding="utf-8", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for prog in ([str(osc_bin / "openstack")], [sys.executable, "-m", "imgcli"])]
-    outs = [proc.communicate(timeout=180) for proc in procs]
-    return [(proc.returncode, *out) for proc, out in zip(procs, outs, strict=True)]
+    return list(run_pair(devcloud, osc_bin, home, user, ["image", "list", *args]))
 
 
 def both(devcloud: Any, osc_bin: Path, home: Path, user: str,
