@@ -1,10 +1,12 @@
 """Benchmark imgcli against `openstack image list` and `glance image-list` on a FakeCloud.
 
-Every tool runs as a fresh process against the same loopback server, alternately, several
-times per case; the table reports medians, spread, HTTP requests and peak RSS. Progress goes
-to stderr, the Markdown table to stdout (and --out). Figures only: nothing here asserts.
+Every tool runs as a fresh process against the same loopback server, in a shuffled order,
+several times per case; the table reports medians, spread, HTTP requests and peak RSS. A run
+that fails, or whose output is not the expected image IDs each once, counts in no figure: its
+row shows how many runs failed instead. Progress goes to stderr, the Markdown table to stdout
+(and --out).
 
-    python benchmarks/run.py --quick --ref-bin /tmp/ref/bin
+    python benchmarks/run.py --quick --ref-bin ~/ref/bin   # never a venv under /tmp: README
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import multiprocessing
 import os
 import platform
+import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -22,10 +26,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fakecloud import FakeCloud  # noqa: E402
@@ -39,6 +45,7 @@ LATENCY_SIZES = (3, 10000)
 DEFAULT_SKIPS = ("openstack@100000",)
 FORMATS = {"table": [], "json": ["-f", "json"]}
 WARM, COLD = "imgcli (warm)", "imgcli (cold)"
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,20 +64,57 @@ class Tool:
         return [str(self.exe), "image", "list", "--all", *FORMATS[fmt]]
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One timed run. `failure` says why it does not count; a failed run is in no figure."""
+
+    wall: float
+    rss_mib: float
+    requests: int
+    failure: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
 @dataclass
 class Row:
     tool: str
     case: str
     images: int | None
     fmt: str
-    walls: list[float] = field(default_factory=list)
-    requests: list[int] = field(default_factory=list)
-    rss_mib: list[float] = field(default_factory=list)
-    notes: set[str] = field(default_factory=set)
+    samples: list[Sample] = field(default_factory=list)
+    skipped: str = ""  # why the row was not run at all
+
+    @property
+    def valid(self) -> bool:
+        """Figures may be shown: there were runs and every one of them counts."""
+        return bool(self.samples) and all(s.ok for s in self.samples)
+
+    def failures(self) -> Counter[str]:
+        return Counter(s.failure for s in self.samples if s.failure is not None)
+
+
+def median_wall(row: Row) -> float | None:
+    """The median wall time, or None unless every run of the row is valid.
+
+    Dropping the failed runs and taking the median of the rest would still flatter: a tool
+    that fails one run in five would show the time of its four lucky ones.
+    """
+    return statistics.median(s.wall for s in row.samples) if row.valid else None
+
+
+def ratio(row: Row, base: Row | None) -> float | None:
+    """row's median over base's, only when both rows have every run valid."""
+    mine, theirs = median_wall(row), median_wall(base) if base else None
+    return mine / theirs if mine is not None and theirs else None
 
 
 @dataclass
-class Sample:
+class Outcome:
+    """What a finished process left: judged into a Sample, then dropped (outputs are big)."""
+
     wall: float
     rss_mib: float
     rc: int
@@ -78,9 +122,67 @@ class Sample:
     stderr: bytes
 
 
+Check = Callable[[bytes], str | None]  # the output's fault, or None when it is right
+
+UUID = re.compile(r"(?<![0-9a-f-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                  r"(?![0-9a-f-])")
+
+
+def _json_ids(text: str) -> list[str] | str:
+    """The "ID" of every row of a JSON listing, or why there is none to compare."""
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        return "output is not valid JSON"
+    if not isinstance(rows, list):
+        return "JSON output is not a list"
+    ids = [row.get("ID", row.get("id")) if isinstance(row, dict) else None for row in rows]
+    if not all(isinstance(i, str) for i in ids):
+        return "a JSON row has no ID"
+    return ids  # type: ignore[return-value]
+
+
+def check_ids(stdout: bytes | str, expected_ids: Collection[str]) -> str | None:
+    """None when the output lists exactly the expected IDs, each once; else what is wrong.
+
+    JSON is parsed; any other output (table, value, csv) is searched for UUIDs, so a table
+    whose ID cells wrapped shows up as IDs missing, never as a pass.
+    """
+    text = stdout.decode(errors="replace") if isinstance(stdout, bytes) else stdout
+    found = _json_ids(text) if text.lstrip().startswith(("[", "{")) else UUID.findall(text)
+    if isinstance(found, str):
+        return found
+    seen, expected = Counter(found), set(expected_ids)
+    faults = []
+    if missing := len(expected - seen.keys()):
+        faults.append(f"{len(expected) - missing} of {len(expected)} IDs listed")
+    if duplicated := sum(n - 1 for n in seen.values() if n > 1):
+        faults.append(f"{duplicated} duplicated")
+    if unexpected := len(seen.keys() - expected):
+        faults.append(f"{unexpected} unexpected")
+    return "; ".join(faults) or None
+
+
+def check_version(stdout: bytes) -> str | None:
+    return None if re.search(rb"\d+\.\d+", stdout) else "no version printed"
+
+
+def _last_line(data: bytes) -> str:
+    return (data.decode(errors="replace").strip().splitlines() or [""])[-1][:80]
+
+
+def judge(outcome: Outcome, check: Check) -> str | None:
+    """Why this run must not count, or None."""
+    if outcome.rc < 0:
+        return f"killed by signal {-outcome.rc}"  # the --timeout watchdog, or a crash
+    if outcome.rc != 0:
+        return f"exit {outcome.rc}: {_last_line(outcome.stderr)}"
+    return check(outcome.stdout)
+
+
 def _serve_cloud(conn: Connection, kwargs: dict[str, Any]) -> None:
     with FakeCloud(**kwargs) as cloud:
-        conn.send((cloud.url, cloud.port, cloud.env))
+        conn.send((cloud.url, cloud.port, cloud.env, cloud.image_ids))
         while conn.recv() != "stop":
             conn.send(len(cloud.requests))
 
@@ -100,7 +202,7 @@ class CloudProcess:
 
     def __enter__(self) -> CloudProcess:
         self._proc.start()
-        self.url, self.port, self.env = self._conn.recv()
+        self.url, self.port, self.env, self.image_ids = self._conn.recv()
         return self
 
     def request_count(self) -> int:
@@ -147,25 +249,20 @@ class Launcher:
         self._proc.start()
         self._out, self._err = scratch / "stdout", scratch / "stderr"
 
-    def run(self, argv: list[str], env: dict[str, str], timeout: float) -> Sample:
+    def run(self, argv: list[str], env: dict[str, str], timeout: float) -> Outcome:
         self._conn.send((argv, env, timeout, str(self._out), str(self._err)))
         wall, rss, rc = self._conn.recv()
-        return Sample(wall, rss, rc, self._out.read_bytes(), self._err.read_bytes())
+        return Outcome(wall, rss, rc, self._out.read_bytes(), self._err.read_bytes())
 
     def close(self) -> None:
         self._conn.send(None)
         self._proc.join(10)
 
 
-def count_rows(fmt: str, stdout: bytes) -> int | None:
-    """Listed images, to catch a tool that 'wins' by listing less."""
-    try:
-        if fmt == "json":
-            return len(json.loads(stdout))
-        lines = stdout.decode(errors="replace").splitlines()
-        return max(sum(1 for line in lines if line.startswith("| ")) - 1, 0)
-    except ValueError:
-        return None
+def shuffled_rounds(plan: list[T], runs: int, rng: random.Random) -> Iterator[T]:
+    """Every item of the plan once per round, in a new order each round."""
+    for _ in range(runs):
+        yield from rng.sample(plan, len(plan))
 
 
 class Bench:
@@ -176,6 +273,9 @@ class Bench:
         self.launcher = Launcher(root)
         self.rows: dict[tuple[str, str, int | None, str], Row] = {}
         self.skips = set(args.skip) | (set() if args.include_slow else set(DEFAULT_SKIPS))
+        # A fixed order would hand each tool the same predecessor (its page-cache and CPU
+        # state) in every round; the seed is printed so that an order can be replayed.
+        self.rng = random.Random(args.seed)
 
     def env(
         self, tool: str, cloud: CloudProcess | None, cache: Path | None = None
@@ -200,32 +300,32 @@ class Bench:
                 return f"skipped ({spec})"
         return ""
 
-    def measure(self, tool: Tool, case: str, images: int | None, fmt: str,
-                argv: list[str], env: dict[str, str], cloud: CloudProcess | None) -> None:
-        row = self.rows.setdefault((tool.name, case, images, fmt),
-                                   Row(tool.name, case, images, fmt))
-        seen = cloud.request_count() if cloud else 0
-        sample = self.launcher.run(argv, env, self.args.timeout)
-        row.walls.append(sample.wall)
-        row.rss_mib.append(sample.rss_mib)
-        row.requests.append(cloud.request_count() - seen if cloud else 0)
-        if sample.rc != 0:
-            last = (sample.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
-            row.notes.add(f"exit {sample.rc}: {last[:80]}")
-        elif images is not None and (n := count_rows(fmt, sample.stdout)) != images:
-            row.notes.add(f"listed {n} of {images}")
-        print(f"  {tool.name:14} {case:10} {images or '-'!s:>6} {fmt:5} {sample.wall:8.2f}s "
-              f"rc={sample.rc}", file=sys.stderr, flush=True)
+    def row(self, tool: str, case: str, images: int | None, fmt: str) -> Row:
+        return self.rows.setdefault((tool, case, images, fmt), Row(tool, case, images, fmt))
 
-    def note_skip(self, tool: Tool, case: str, images: int | None, fmt: str, why: str) -> None:
-        row = self.rows.setdefault((tool.name, case, images, fmt),
-                                   Row(tool.name, case, images, fmt))
-        row.notes.add(why)
+    def measure(self, tool: Tool, case: str, images: int | None, fmt: str, argv: list[str],
+                env: dict[str, str], cloud: CloudProcess | None, check: Check) -> None:
+        seen = cloud.request_count() if cloud else 0
+        outcome = self.launcher.run(argv, env, self.args.timeout)
+        requests = cloud.request_count() - seen if cloud else 0
+        failure = judge(outcome, check)
+        self.row(tool.name, case, images, fmt).samples.append(
+            Sample(outcome.wall, outcome.rss_mib, requests, failure))
+        print(f"  {tool.name:14} {case:10} {images or '-'!s:>6} {fmt:5} {outcome.wall:8.2f}s "
+              f"{'ok' if failure is None else 'FAILED: ' + failure}", file=sys.stderr, flush=True)
+
+    def rounds(self, plan: list[T]) -> Iterator[T]:
+        return shuffled_rounds(plan, self.args.runs, self.rng)
 
     def list_case(self, size: int, latency_ms: float, formats: list[str]) -> None:
         case = f"list +{latency_ms:g}ms" if latency_ms else "list"
         print(f"{case}, {size} images", file=sys.stderr, flush=True)
         with CloudProcess(images=size, latency_ms=latency_ms) as cloud:
+            expected = frozenset(cloud.image_ids)
+
+            def check(stdout: bytes) -> str | None:
+                return check_ids(stdout, expected)
+
             warm_cache = self.root / "cache" / f"warm-{cloud.port}"
             plan = []
             for fmt in formats:
@@ -233,9 +333,8 @@ class Bench:
                     argv = tool.argv(fmt) if tool.exe else None
                     if tool.exe and argv is None:
                         continue
-                    why = self.skipped(tool, size)
-                    if why:
-                        self.note_skip(tool, case, size, fmt, why)
+                    if why := self.skipped(tool, size):
+                        self.row(tool.name, case, size, fmt).skipped = why
                         continue
                     assert argv is not None
                     plan.append((fmt, tool, argv))
@@ -244,28 +343,26 @@ class Bench:
                 warm = next(t for t in self.tools if t.name == WARM)
                 self.launcher.run(warm.argv("table") or [], self.env(WARM, cloud, warm_cache),
                                   self.args.timeout)
-            for fmt in formats:
-                for _ in range(self.args.runs):
-                    for f, tool, argv in plan:
-                        if f != fmt:
-                            continue
-                        cache = warm_cache if tool.name == WARM else None
-                        if tool.name == COLD:
-                            cache = Path(tempfile.mkdtemp(dir=self.root))
-                        self.measure(tool, case, size, fmt, argv,
-                                     self.env(tool.name, cloud, cache), cloud)
+            for fmt, tool, argv in self.rounds(plan):
+                cache = warm_cache if tool.name == WARM else None
+                if tool.name == COLD:
+                    cache = Path(tempfile.mkdtemp(dir=self.root))
+                self.measure(tool, case, size, fmt, argv, self.env(tool.name, cloud, cache),
+                             cloud, check)
 
     def version_case(self) -> None:
         print("--version", file=sys.stderr, flush=True)
-        tools = [t for t in self.tools if t.name in (WARM, "openstack")]
-        for _ in range(self.args.runs):
-            for tool in tools:
-                label = "imgcli" if tool.name == WARM else tool.name
-                if tool.exe is None:
-                    self.note_skip(Tool(label, None), "--version", None, "-", tool.missing)
-                    continue
-                self.measure(Tool(label, tool.exe), "--version", None, "-",
-                             [str(tool.exe), "--version"], self.env(tool.name, None), None)
+        plan = []
+        for tool in (t for t in self.tools if t.name in (WARM, "openstack")):
+            label = "imgcli" if tool.name == WARM else tool.name
+            if tool.exe is None:
+                self.row(label, "--version", None, "-").skipped = tool.missing
+            else:
+                plan.append((tool, label))
+        for tool, label in self.rounds(plan):
+            self.measure(Tool(label, tool.exe), "--version", None, "-",
+                         [str(tool.exe), "--version"], self.env(tool.name, None), None,
+                         check_version)
 
     def warm_up(self) -> None:
         """One discarded run per tool, so the first timed one doesn't pay cold page cache."""
@@ -276,34 +373,57 @@ class Bench:
                                       self.args.timeout)
 
 
-def fmt_range(values: list[float]) -> str:
-    return f"{min(values):.2f}–{max(values):.2f}" if values else ""
+TOOL_ORDER = [WARM, "imgcli", COLD, "openstack", "glance"]
+HEADINGS = ["tool", "case", "images", "format", "median (s)", "min–max (s)", "× imgcli warm",
+            "HTTP requests", "peak RSS (MiB)", "notes"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")  # a failure's stderr line must not split the row
+
+
+def failure_note(row: Row) -> str:
+    """Every distinct reason with its count: one failure in five must not read as five."""
+    return "; ".join(f"{n}× {why}" for why, n in sorted(row.failures().items()))
+
+
+def row_cells(row: Row, base: Row | None) -> list[str]:
+    """The table cells of a row: figures only when every run of the row counts."""
+    ident = [row.tool, row.case, "" if row.images is None else f"{row.images:,}", row.fmt]
+    if not row.samples:
+        return [*ident, "–", "–", "–", "–", "–", row.skipped]
+    if not row.valid:
+        failed = sum(not s.ok for s in row.samples)
+        return [*ident, f"{failed} of {len(row.samples)} failed", "–", "–", "–", "–",
+                failure_note(row)]
+    med = median_wall(row)
+    assert med is not None
+    walls = [s.wall for s in row.samples]
+    reqs = sorted({s.requests for s in row.samples})
+    q = ratio(row, base)
+    note = "" if q is not None or base is None else f"no ratio: {base.tool} has no valid median"
+    return [*ident, f"{med:.2f}", f"{min(walls):.2f}–{max(walls):.2f}",
+            "n/a" if q is None else f"{q:.1f}×",
+            "–".join(map(str, (reqs[0], reqs[-1]) if len(reqs) > 1 else reqs)),
+            f"{statistics.median(s.rss_mib for s in row.samples):.0f}", note]
 
 
 def render(bench: Bench, header: list[str]) -> str:
-    baseline = {(r.case, r.images, r.fmt): statistics.median(r.walls)
-                for r in bench.rows.values() if r.tool in (WARM, "imgcli") and r.walls}
-    lines = [*header, "",
-             "| tool | case | images | format | median (s) | min–max (s) | × imgcli warm "
-             "| HTTP requests | peak RSS (MiB) | notes |",
-             "|---|---|--:|---|--:|--:|--:|--:|--:|---|"]
+    baseline = {(r.case, r.images, r.fmt): r for r in bench.rows.values()
+                if r.tool in (WARM, "imgcli")}
     groups: dict[tuple[str, int | None, str], int] = {}
     for r in bench.rows.values():
         groups.setdefault((r.case, r.images, r.fmt), len(groups))
-    tool_order = [WARM, "imgcli", COLD, "openstack", "glance"]
-    rows = sorted(bench.rows.values(),
-                  key=lambda r: (groups[r.case, r.images, r.fmt], tool_order.index(r.tool)))
-    for r in rows:
-        med = statistics.median(r.walls) if r.walls else None
-        base = baseline.get((r.case, r.images, r.fmt))
-        ratio = f"{med / base:.1f}×" if med is not None and base else "n/a"
-        reqs = sorted(set(r.requests))
-        req_text = "–".join(map(str, (reqs[0], reqs[-1]) if len(reqs) > 1 else reqs))
-        lines.append("| " + " | ".join([
-            r.tool, r.case, "" if r.images is None else f"{r.images:,}", r.fmt,
-            f"{med:.2f}" if med is not None else "–", fmt_range(r.walls), ratio, req_text,
-            f"{statistics.median(r.rss_mib):.0f}" if r.rss_mib else "", "; ".join(sorted(r.notes)),
-        ]) + " |")
+
+    def order(r: Row) -> tuple[int, int]:
+        rank = TOOL_ORDER.index(r.tool) if r.tool in TOOL_ORDER else len(TOOL_ORDER)
+        return groups[r.case, r.images, r.fmt], rank
+
+    lines = [*header, "", "| " + " | ".join(HEADINGS) + " |",
+             "|---|---|--:|---|--:|--:|--:|--:|--:|---|"]
+    for r in sorted(bench.rows.values(), key=order):
+        cells = row_cells(r, baseline.get((r.case, r.images, r.fmt)))
+        lines.append("| " + " | ".join(map(_cell, cells)) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -344,7 +464,7 @@ def find_imgcli(path: Path | None) -> Path | None:
     return Path(found) if found else None
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=None, help="timed runs per case (default 5)")
     ap.add_argument("--quick", action="store_true", help="3 and 1k images, 3 runs")
@@ -361,19 +481,22 @@ def main(argv: list[str] | None = None) -> int:
                     f"(default: create {REF_VENV.relative_to(HERE.parent)})")
     ap.add_argument("--imgcli", type=Path, help="imgcli executable (default: beside python)")
     ap.add_argument("--timeout", type=float, default=900, help="per-run kill timeout (s)")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="seed of the run order (default: a new one, printed in the header)")
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = ap.parse_args(argv)
     args.runs = args.runs or (3 if args.quick else 5)
-    sizes = args.sizes or ([3, 1000] if args.quick else list(SIZES))
-    latency_sizes = args.latency_sizes if args.latency_sizes is not None else (
-        [3] if args.quick else list(LATENCY_SIZES))
-    formats = [f for f in args.formats.split(",") if f in FORMATS]
+    args.sizes = args.sizes or ([3, 1000] if args.quick else list(SIZES))
+    if args.latency_sizes is None:
+        args.latency_sizes = [3] if args.quick else list(LATENCY_SIZES)
+    args.formats = [f for f in args.formats.split(",") if f in FORMATS]
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1 << 32)
+    return args
 
-    ref = ensure_ref_bin(args.ref_bin)
-    imgcli = find_imgcli(args.imgcli)
-    missing = "" if imgcli else f"imgcli not found ({args.imgcli or 'beside python / PATH'})"
-    tools = [Tool(WARM, imgcli, missing), Tool(COLD, imgcli, missing),
-             Tool("openstack", ref / "openstack"), Tool("glance", ref / "glance")]
+
+def header_lines(args: argparse.Namespace, imgcli: Path | None, ref: Path,
+                 missing: str) -> list[str]:
     ref_py = subprocess.run([str(ref / "python"), "-c", "import platform;"
                              "print(platform.python_version())"],
                             capture_output=True, text=True).stdout.strip()
@@ -386,10 +509,14 @@ def main(argv: list[str] | None = None) -> int:
         f"Tools: {tool_version(imgcli)}; {tool_version(ref / 'openstack')} "
         f"(python-openstackclient); glance {tool_version(ref / 'glance')} "
         "(python-glanceclient, `--os-image-api-version 2 image-list --visibility all`).",
-        f"Server: benchmarks/fakecloud.py on loopback; {args.runs} alternating runs per row; "
-        "wall time includes interpreter start-up; peak RSS is the child's ru_maxrss.",
+        f"Server: benchmarks/fakecloud.py on loopback; {args.runs} runs per row, the tools in "
+        f"a new random order each round (`--seed {args.seed}` repeats it); wall time includes "
+        "interpreter start-up; peak RSS is the child's ru_maxrss.",
         "imgcli (warm) reuses a token cache filled by an untimed run; imgcli (cold) starts "
         "with an empty XDG_CACHE_HOME. glanceclient has no JSON output: table only.",
+        "A run counts only if it exits 0 and lists every expected image ID exactly once; a row "
+        "with any other run shows \"N of M failed\" and no figure, and a ratio needs both rows "
+        "valid.",
     ]
     skips = sorted(set(args.skip) | (set() if args.include_slow else set(DEFAULT_SKIPS)))
     if skips:
@@ -397,13 +524,23 @@ def main(argv: list[str] | None = None) -> int:
                       + ("" if args.include_slow else " (default skip; --include-slow runs it)"))
     if missing:
         header.append(f"Note: {missing}; its rows are empty.")
+    return header
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    ref = ensure_ref_bin(args.ref_bin)
+    imgcli = find_imgcli(args.imgcli)
+    missing = "" if imgcli else f"imgcli not found ({args.imgcli or 'beside python / PATH'})"
+    tools = [Tool(WARM, imgcli, missing), Tool(COLD, imgcli, missing),
+             Tool("openstack", ref / "openstack"), Tool("glance", ref / "glance")]
+    header = header_lines(args, imgcli, ref, missing)
     with tempfile.TemporaryDirectory(prefix="imgcli-bench-") as tmp:
         bench = Bench(args, tools, Path(tmp))
         bench.warm_up()
-        for size in sizes:
-            bench.list_case(size, 0, formats)
-        for size in latency_sizes:
+        for size in args.sizes:
+            bench.list_case(size, 0, args.formats)
+        for size in args.latency_sizes:
             bench.list_case(size, LATENCY_MS, ["table"])
         bench.version_case()
         bench.launcher.close()
