@@ -117,13 +117,13 @@ def test_token_revoked_mid_listing_gives_every_row_once(fake, tmp_path):
     ["--sort-column", "Name"], ["--sort-column", "Size"],
     ["-f", "json", "--sort-column", "Size", "--sort-descending"],
 ], ids=lambda args: " ".join(args))
-def test_bad_types_are_rendered_or_one_clean_error(fake, tmp_path, args):
+def test_bad_types_are_rendered(fake, tmp_path, args):
     """size as text, no name, nulls, a 1,700-character name, emoji, right-to-left text."""
     result = imgcli(fake, tmp_path, "--all", "--long", *args)
-    if result.returncode != 0:
-        assert result.returncode == 1 and one_line(result)
-        return
-    assert len(result.stderr.splitlines()) <= 1  # at most a warning, e.g. "could not sort"
+    assert result.returncode == 0, result.stderr
+    # Sizes mix text, numbers and null: cliff warns it cannot sort them, and lists unsorted.
+    warning = "Could not sort on field 'Size'; unsortable types\n" if "Size" in args else ""
+    assert result.stderr == warning
     missing = [i for i in fake.image_ids if i not in result.stdout]
     assert not missing, f"exit 0 but {len(missing)} of {len(fake.image_ids)} rows not shown"
     if "json" in args:
