@@ -77,10 +77,16 @@ class Devcloud:
         return cloud.clients()
 
 
+def _any_server_alive() -> bool:
+    # Alive, answering or not: a busy shared server may answer slowly and still be someone's.
+    return any(cloud._pid(service) is not None for service in cloud.SERVICES)
+
+
 @pytest.fixture(scope="session")
 def devcloud() -> Iterator[Devcloud]:
-    started = cloud.up()
+    was_alive, started = _any_server_alive(), False
     try:
+        started = cloud.up()
         cloud.seed()
         yield Devcloud(
             keystone_url=cloud.keystone_url(),
@@ -88,6 +94,10 @@ def devcloud() -> Iterator[Devcloud]:
             admin_env=cloud.env("admin"),
             demo_env=cloud.env("demo"),
         )
+    except BaseException:
+        # up() or seed() failed: stop a half-started cloud, never one that ran before us.
+        started = started or not was_alive
+        raise
     finally:
         if started:
             cloud.down()
