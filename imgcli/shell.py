@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import difflib
 import gc
+import itertools
 import logging
 import os
 from collections.abc import Mapping
@@ -16,7 +18,7 @@ from cliff.commandmanager import CommandManager
 from imgcli import __version__
 from imgcli.cache import TokenCache
 from imgcli.config import Settings, add_global_options, resolve_settings
-from imgcli.errors import ImgcliError
+from imgcli.errors import EXIT_USAGE, ImgcliError
 from imgcli.session import Connection, connect
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from cliff.command import Command
 
 COMMAND_GROUP = "imgcli.commands"  # another distribution adds commands by naming this group
+PROG = "imgcli"
 
 
 def one_line_errors(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +37,32 @@ def one_line_errors(parser: argparse.ArgumentParser) -> None:
         parser.exit(2, f"{parser.prog}: error: {message} (see --help)\n")
 
     parser.error = error  # type: ignore[method-assign]
+
+
+def unknown_command(argv: list[str], names: list[str]) -> str:
+    """The one-line error for an argv that names no command."""
+    if argv and argv[0].startswith("-"):
+        # cliff parses global options with parse_known_args: one it does not know is left
+        # in front of the command words instead of being reported.
+        return f"unknown option {argv[0]!r} (see {PROG} --help)"
+    words = " ".join(itertools.takewhile(lambda arg: not arg.startswith("-"), argv))
+    # One close name, or none: cliff's own guess lists every command at the same distance.
+    close = difflib.get_close_matches(words, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{words!r} is not an {PROG} command{hint} (see {PROG} help)"
+
+
+def exit_status(result: int, err: BaseException | None) -> int:
+    """The documented exit status of a command that cliff ended with `result`."""
+    if result != 1 or err is None:
+        return result
+    if isinstance(err, ImgcliError):
+        return err.exit_code
+    # In interactive mode cliff wraps argparse's exit (2 for bad options, 0 for --help) in an
+    # error for cmd2, and reports 1.
+    if isinstance(err.__cause__, SystemExit) and isinstance(err.__cause__.code, int):
+        return err.__cause__.code
+    return result
 
 
 class Tee:
@@ -78,6 +107,8 @@ class LazyCommandManager(CommandManager):
 class ImgcliApp(App):
     """cliff's App with OpenStack's global options and a lazily built connection."""
 
+    NAME = PROG  # cliff takes it from argv[0]: the folder under `python -m`, "pytest" in tests
+
     def __init__(self, env: Mapping[str, str] | None = None, stdout: Any = None,
                  stderr: Any = None) -> None:
         super().__init__(description="A fast OpenStack image CLI.", version=__version__,
@@ -87,11 +118,14 @@ class ImgcliApp(App):
         self.argv: list[str] = []
         self.recorder: Any = None
         self.last_error: BaseException | None = None
+        self.status: int | None = None  # the last command's exit status
         self._settings: Settings | None = None
         self._connection: Connection | None = None
 
     def build_option_parser(self, description: str | None, version: str | None,
                             argparse_kwargs: dict[str, Any] | None = None):
+        # argparse's prog would be argv[0]: `usage: __main__.py` under `python -m imgcli`.
+        argparse_kwargs = {"prog": self.NAME, **(argparse_kwargs or {})}
         parser = super().build_option_parser(description, version, argparse_kwargs)
         for action in parser._actions:
             if action.dest == "version":
@@ -120,6 +154,7 @@ class ImgcliApp(App):
     def interact(self) -> None:
         # __main__ turns the collector off for a one-shot command; a session can run for hours.
         gc.enable()
+        self.status = 0
         super().interact()
 
     def prepare_to_run_command(self, cmd: Command) -> None:
@@ -152,11 +187,22 @@ class ImgcliApp(App):
                 self.recorder.write(self.options.trace, self.stdout.captured(),
                                     str(err) if err is not None else None)
 
+    def run_subcommand(self, argv: list[str]) -> int:
+        try:
+            self.command_manager.find_command(argv)
+        except ValueError:
+            # cliff would print its guesses on stdout, over several lines, and nothing on stderr.
+            names = [name for name, _ in self.command_manager]
+            self.stderr.write(f"{PROG}: {unknown_command(argv, names)}\n")
+            self.status = EXIT_USAGE
+        else:
+            self.status = exit_status(super().run_subcommand(argv), self.last_error)
+        return self.status
+
     def run(self, argv: list[str]) -> int:
         self.argv = list(argv)
         result = super().run(argv)
-        if result == 1 and isinstance(self.last_error, ImgcliError):
-            return self.last_error.exit_code
+        if self.interactive_mode and self.status is not None:
+            # cliff returns 1 after any session; the session's status is its last command's.
+            return self.status
         return result
-
-
