@@ -21,6 +21,7 @@ demo: install
 	python3 devcloud/cloud.py up
 	python3 devcloud/cloud.py seed
 	eval "$$(python3 devcloud/cloud.py env)" && $(VENV)/bin/imgcli image list --all
+	@echo 'Your turn, in this shell: . $(VENV)/bin/activate && eval "$$(python3 devcloud/cloud.py env)" && imgcli image list --all'
 
 # README command 2: lint and every test, the integration ones against the local cloud.
 test: install lint
