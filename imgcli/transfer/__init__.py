@@ -1,0 +1,41 @@
+"""Image data: read once, hashed as it passes, sent or written; progress on a terminal.
+
+Upload (image create --file, image stage)::
+
+    source = open_source(path_or_dash_or_None)            # before any request; None: no data
+    body = upload_body(source, progress=Progress(source.size, "uploading"))
+    session.put(url, data=body, headers={"Content-Type": "application/octet-stream"},
+                connect_retries=0, status_code_retries=0, allow_reauth=False, redirect=False)
+    warning = check_upload(body, get_image(...))           # raises ApiError on a mismatch
+
+Download (image save)::
+
+    check_destination(path)                                # before any request
+    download = prepare_download(path, image_id, Expected.from_image(image), progress)
+    response = session.get(url, headers=download.headers, stream=True)
+    result = download.save(response)                      # verified, then renamed into place
+"""
+
+from imgcli.transfer.download import (
+    Download,
+    SaveResult,
+    check_destination,
+    part_path,
+    prepare_download,
+)
+from imgcli.transfer.hashing import BLOCK, DEFAULT_ALGORITHM, Expected, describe_data
+from imgcli.transfer.progress import Progress
+from imgcli.transfer.upload import (
+    SizedUploadBody,
+    Source,
+    UploadBody,
+    check_upload,
+    open_source,
+    upload_body,
+)
+
+__all__ = [
+    "BLOCK", "DEFAULT_ALGORITHM", "Download", "Expected", "Progress", "SaveResult",
+    "SizedUploadBody", "Source", "UploadBody", "check_destination", "check_upload",
+    "describe_data", "open_source", "part_path", "prepare_download", "upload_body",
+]
