@@ -36,7 +36,34 @@ bench: install
 	benchmarks/.venv-imgcli/bin/pip install -q .
 	$(PY) benchmarks/run.py --imgcli benchmarks/.venv-imgcli/bin/imgcli --out docs/benchmark-latest.md
 
-docs: install
+# The docs site serves its own mermaid (npm's, pinned in docs-tools/package-lock.json) so its
+# diagrams draw with no internet; tests/docs opens every page in headless Chromium to prove it.
+.PHONY: docs-deps docs-test series
+DOCS_TOOLS := docs-tools
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+docs: install $(DOCS_TOOLS)/node_modules/.installed
+	$(VENV)/bin/mkdocs build --strict
+
+$(DOCS_TOOLS)/node_modules/.installed: $(DOCS_TOOLS)/package.json $(DOCS_TOOLS)/package-lock.json
+	command -v npm >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq npm; }
+	npm ci --prefix $(DOCS_TOOLS) --no-audit --no-fund --no-update-notifier --loglevel=error
+	touch $@
+
+# Everything the docs need, the browser check's Chromium (Debian's) included.
+docs-deps: install $(DOCS_TOOLS)/node_modules/.installed
+	command -v chromium >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium; }
+
+docs-test: docs-deps
+	$(PY) -m pytest -m docs tests/docs
+
+# Regenerate docs/series/ from runs against the local cloud (started and seeded if needed, left
+# running), then build the site. `make docs` builds the committed pages and needs no cloud.
+series: install $(DOCS_TOOLS)/node_modules/.installed
+	python3 devcloud/cloud.py up
+	python3 devcloud/cloud.py seed
+	$(PY) $(DOCS_TOOLS)/series.py
 	$(VENV)/bin/mkdocs build --strict
 
 cloud-down:
