@@ -37,7 +37,7 @@ from imgcli.transfer import (
     prepare_download,
     upload_body,
 )
-from imgcli.transfer.download import TERMINAL
+from imgcli.transfer.destination import TERMINAL
 
 DATA = bytes(range(256)) * (10 * 1024 + 7)  # 2.5 MiB and a bit: three blocks, the last short
 IMAGE_ID = "5f0e7c2a-1b7c-4f5e-9a3d-2c8b9e0d1f42"

@@ -16,13 +16,8 @@ Download (image save)::
     result = download.save(response)                      # verified, then renamed into place
 """
 
-from imgcli.transfer.download import (
-    Download,
-    SaveResult,
-    check_destination,
-    part_path,
-    prepare_download,
-)
+from imgcli.transfer.destination import check_destination, part_path
+from imgcli.transfer.download import Download, SaveResult, prepare_download
 from imgcli.transfer.hashing import BLOCK, DEFAULT_ALGORITHM, Expected, describe_data
 from imgcli.transfer.progress import Progress
 from imgcli.transfer.upload import (

@@ -10,54 +10,22 @@ import errno
 import fcntl
 import os
 import re
+import select
 import stat
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from imgcli.errors import ApiError, ImgcliError, UsageError
+from imgcli.transfer.destination import check_destination, part_path, remove, sync_directory
 from imgcli.transfer.hashing import BLOCK, Expected, Hasher, describe_data, short
-from imgcli.transfer.progress import Progress, is_terminal
+from imgcli.transfer.progress import Progress
 from imgcli.transfer.upload import fill_block
 
 if TYPE_CHECKING:
     from requests import Response
 
-TERMINAL = "refusing to write image data to a terminal; use --file PATH or redirect stdout"
 CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(?:\d+|\*)")
-
-
-def check_destination(path: str | None, stdout: Any = None) -> None:
-    """Refuse, before any request, a destination that cannot be written.
-
-    path None (or "-") is stdout, which must not be a terminal. Otherwise the file's
-    directory must exist and be writable (the data is written beside it, then renamed),
-    the path must not be a directory, and an existing file must be writable.
-    """
-    if path is None or path == "-":
-        if is_terminal(sys.stdout if stdout is None else stdout):
-            raise UsageError(TERMINAL)
-        return
-    target = os.path.realpath(path)
-    if os.path.isdir(target):
-        raise UsageError(f"--file {path} is a directory; give the path of the file to write")
-    parent = os.path.dirname(target)
-    if not os.path.isdir(parent):
-        raise UsageError(f"--file {path}: the directory {parent} does not exist")
-    if os.path.exists(target):
-        if not os.access(target, os.W_OK):
-            raise UsageError(f"--file {path} is not writable; choose another path")
-        if not stat.S_ISREG(os.stat(target).st_mode):
-            return  # /dev/null, a FIFO: written straight through, nothing is created beside
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--file {path}: the directory {parent} is not writable")
-
-
-def part_path(destination: str, image_id: str) -> str:
-    """The partial file that ties an interrupted download to its image and destination."""
-    target = os.path.realpath(destination)
-    safe_id = re.sub(r"[^A-Za-z0-9._-]", "_", image_id)
-    return os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{safe_id}.part")
 
 
 @dataclass(frozen=True)
@@ -238,8 +206,13 @@ class Download:
         view = memoryview(block)
         try:
             while view:
-                written = self.file.write(view)
-                view = view[written:] if written is not None else view[len(view):]
+                try:
+                    written = self.file.write(view)
+                except BlockingIOError as exc:  # a non-blocking stdout that is full
+                    written = exc.characters_written
+                if not written:
+                    select.select([], [self.file], [])  # wait until it drains
+                view = view[written or 0:]
         except BrokenPipeError:
             raise  # stdout's reader went away: the launcher's quiet exit 141
         except OSError as exc:
@@ -327,6 +300,11 @@ class Download:
                 remove(self.part)
         self.close_output()
 
+    def close(self) -> None:
+        """Release the output when save() was not reached (the GET failed): a kept partial
+        file stays for the next try. A no-op after save()."""
+        self.fail(keep=True)
+
     def close_output(self) -> None:
         if self.file is not None and self.owns_file:
             self.file.close()
@@ -365,24 +343,3 @@ def why(exc: BaseException) -> str:
         return "no data for too long"
     found = re.search(r"\[Errno -?\d+\] ([^\"')\]]+)", text)
     return found.group(1).strip() if found else type(exc).__name__
-
-
-def remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def sync_directory(path: str) -> None:
-    """Make the rename itself durable; best effort (some filesystems refuse a directory fd)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
