@@ -183,14 +183,16 @@ AUTH_BODY = {
         "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}},
     }
 }
+# Arrows carry the path and query only (the participant is the host): long URLs would be drawn
+# across the lifelines. The sections below the diagram keep the full URL.
 SEED_ARROWS = [
-    f"client->>keystone: GET {AUTH_URL}",
+    "client->>keystone: GET /identity",
     "keystone-->>client: Response: 300 MULTIPLE CHOICES",
-    f"client->>keystone: POST {TOKEN_URL}",
+    "client->>keystone: POST /identity/v3/auth/tokens",
     "keystone-->>client: Response: 201 CREATED",
-    f"client->>glance: GET {IMAGE_URL}",
+    "client->>glance: GET /image",
     "glance-->>client: Response: 300 Multiple Choices",
-    f"client->>glance: GET {IMAGES_URL}",
+    "client->>glance: GET /image/v2/images?visibility=all",
     "glance-->>client: Response: 200 OK",
 ]
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -495,7 +497,7 @@ def test_connection_error_recorded_with_request_and_error(tmp_path):
     md_path = tmp_path / "trace.md"
     rec.write(str(md_path), error="Unable to establish connection to glance")
     md = md_path.read_text()
-    assert arrows(md) == SEED_ARROWS[:6] + [f"client-xglance: GET {IMAGES_URL}"]
+    assert arrows(md) == SEED_ARROWS[:6] + ["client-xglance: GET /image/v2/images?visibility=all"]
     assert "Note over client,glance: ConnectionError: Connection refused" in md
     section = md.split(f"### (7) GET {IMAGES_URL}\n", 1)[1]
     assert f"X-Auth-Token: {ks_digest(TOKEN)}" in section
@@ -536,7 +538,7 @@ def test_connect_failure_through_keystoneauth_is_recorded():
         with pytest.raises(ks_exc.ConnectFailure):
             ks.get(IMAGES_URL, headers={"X-Auth-Token": TOKEN}, connect_retries=0)
     md = rec.render_markdown(error="Failed to connect")
-    assert f"client-xglance: GET {IMAGES_URL}" in arrows(md)
+    assert "client-xglance: GET /image/v2/images?visibility=all" in arrows(md)
     assert_no_secrets(md, TOKEN)
 
 
@@ -560,13 +562,31 @@ def test_no_exchange_at_all(tmp_path):
 # -- attribution -----------------------------------------------------------------------------
 
 
+def test_arrow_label_is_path_and_query_the_section_has_the_url():
+    root = "http://glance.example:9292"
+    rec = Recorder(ARGV)
+    with requests_mock.Mocker() as m:
+        m.get(root, status_code=300, json=GLANCE_VERSIONS)
+        m.get(root + "/v2/images/a%20b?x=1", json={})
+        with requests.Session() as session:
+            rec.attach(session)
+            session.get(root)
+            session.get(root + "/v2/images/a%20b?x=1")
+    md = rec.render_markdown()
+    assert [line for line in arrows(md) if line.startswith("client")] == [
+        "client->>glance: GET /",
+        "client->>glance: GET /v2/images/a%20b?x=1",
+    ]
+    assert f"### (3) GET {root}/v2/images/a%20b?x=1" in md
+
+
 def test_warm_cache_single_get_is_glance_by_url():
     rec = recorded(lambda session: session.get(IMAGES_URL, headers={"X-Auth-Token": TOKEN}))
     md = rec.render_markdown(OUTPUT)
     assert mermaid_block(md)[2:] == [
         "participant client as imgcli",
         "participant glance as glance-api",
-        f"client->>glance: GET {IMAGES_URL}",
+        "client->>glance: GET /image/v2/images?visibility=all",
         "glance-->>client: Response: 200 OK",
     ]
     assert "- (1),(2): the image list; glance-api answered 200 OK." in md

@@ -102,6 +102,11 @@ def _mermaid_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 def _mermaid(views: list[View]) -> list[str]:
     ids: dict[str, str] = {}
     for view in views:
@@ -117,7 +122,9 @@ def _mermaid(views: list[View]) -> list[str]:
     lines += [f"  participant {ident} as {label}" for label, ident in ids.items()]
     for view in views:
         target = ids[view.label]
-        request = _mermaid_text(f"{view.method} {view.url}")
+        # The host is the participant already; a full URL is wider than the space between
+        # lifelines and would be drawn across them. The request's section has the full URL.
+        request = _mermaid_text(f"{view.method} {_path_and_query(view.url)}")
         if view.status is None:
             lines.append(f"  client-x{target}: {request}")
             note = _mermaid_text((view.error or "no response")[:120])
