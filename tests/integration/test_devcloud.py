@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 import requests
 
-SEED_TOTAL = 32  # devcloud/cloud.py seed_images()
+cloud = sys.modules["devcloud_cloud"]  # loaded by conftest.py
+SEED_TOTAL = 32  # devcloud/seed.py seed_images()
+# Images made here are hidden (os_hidden), so listings compared with the seed in
+# other tests and sessions do not see them, and deleted at the end.
+TEST_PREFIX = "devcloud-test-"
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +158,150 @@ def test_openstackclient_talks_to_devcloud(devcloud, osc_bin) -> None:
     shown = json.loads(out)
     assert shown["status"] == "active"
     assert shown["disk_format"] == "qcow2"
+
+
+# ------------------------------------------------------------------ image import
+
+
+def glance(devcloud, token: str, method: str, path: str, **kw: Any) -> requests.Response:
+    headers = {"X-Auth-Token": token, **kw.pop("headers", {})}
+    return requests.request(
+        method, f"{devcloud.glance_url}{path}", headers=headers, timeout=60, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def new_image(devcloud, admin_token: str) -> Iterator[Callable[[str], dict[str, Any]]]:
+    """Makes hidden raw images as admin; deletes them, and leftovers over an hour old."""
+    made: list[str] = []
+    listed = glance(devcloud, admin_token, "GET", "/v2/images?os_hidden=true&limit=1000")
+    old = datetime.now(timezone.utc) - timedelta(hours=1)
+    for img in listed.json()["images"]:
+        created = datetime.fromisoformat(img["created_at"].replace("Z", "+00:00"))
+        if img["name"].startswith(TEST_PREFIX) and created < old:
+            made.append(img["id"])
+
+    def make(purpose: str) -> dict[str, Any]:
+        body = {"name": f"{TEST_PREFIX}{purpose}-{uuid.uuid4().hex[:8]}", "os_hidden": True,
+                "disk_format": "raw", "container_format": "bare"}
+        r = glance(devcloud, admin_token, "POST", "/v2/images", json=body)
+        assert r.status_code == 201, r.text
+        made.append(r.json()["id"])
+        return r.json()
+
+    yield make
+    for image_id in made:
+        glance(devcloud, admin_token, "DELETE", f"/v2/images/{image_id}")
+
+
+def import_image(devcloud, token: str, image_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST .../import, then wait for the import task to let go of the image."""
+    r = glance(devcloud, token, "POST", f"/v2/images/{image_id}/import", json=body)
+    assert r.status_code == 202, r.text
+    # The task holds this lock until its very end: the image goes active, and
+    # the task succeeds, a moment before another import is allowed.
+    deadline = time.monotonic() + 60
+    while True:
+        image = glance(devcloud, token, "GET", f"/v2/images/{image_id}").json()
+        if "os_glance_import_task" not in image or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert "os_glance_import_task" not in image, f"import still running: {image}"
+    assert not image.get("os_glance_failed_import"), image
+    return image
+
+
+def data_of(devcloud, token: str, image_id: str) -> bytes:
+    r = glance(devcloud, token, "GET", f"/v2/images/{image_id}/file")
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def test_import_info_lists_the_three_methods(devcloud, admin_token: str) -> None:
+    r = glance(devcloud, admin_token, "GET", "/v2/info/import")
+    assert r.status_code == 200, r.text
+    methods = r.json()["import-methods"]["value"]
+    assert sorted(methods) == sorted(cloud.IMPORT_METHODS)
+    assert set(methods) == {"glance-direct", "web-download", "copy-image"}
+
+
+def test_info_stores_lists_two_file_stores_fs_the_default(devcloud, admin_token) -> None:
+    r = glance(devcloud, admin_token, "GET", "/v2/info/stores")
+    assert r.status_code == 200, r.text
+    stores = {s["id"]: s for s in r.json()["stores"]}
+    assert set(stores) == set(cloud.STORES) == {"fs", "fs2"}
+    assert stores["fs"].get("default") == "true"
+    assert "default" not in stores["fs2"]
+
+
+def test_glance_direct_import_goes_active(devcloud, admin_token, new_image) -> None:
+    data = cloud.raw("glance-direct", 5000)
+    image = new_image("glance-direct")
+    r = glance(devcloud, admin_token, "PUT", f"/v2/images/{image['id']}/stage", data=data,
+               headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    staged = glance(devcloud, admin_token, "GET", f"/v2/images/{image['id']}").json()
+    assert staged["status"] == "uploading"
+    done = import_image(devcloud, admin_token, image["id"], {"method": {"name": "glance-direct"}})
+    assert (done["status"], done["size"], done["stores"]) == ("active", 5000, "fs")
+    assert done["checksum"] == hashlib.md5(data).hexdigest()
+    assert data_of(devcloud, admin_token, image["id"]) == data
+
+
+def test_files_server_serves_published_data(devcloud) -> None:
+    name = f"{TEST_PREFIX}{uuid.uuid4().hex[:8]}.raw"
+    url = cloud.publish(name, b"served")
+    try:
+        assert url == f"{cloud.files_url()}/{name}"
+        r = requests.get(url, timeout=10)
+        assert (r.status_code, r.content, r.headers["Content-Length"]) == (200, b"served", "6")
+    finally:
+        cloud.unpublish(name)
+    assert requests.get(url, timeout=10).status_code == 404
+
+
+def test_web_download_from_the_files_server_goes_active(devcloud, admin_token, new_image):
+    data = cloud.raw("web-download", 7000)
+    name = f"{TEST_PREFIX}{uuid.uuid4().hex[:8]}.raw"
+    url = cloud.publish(name, data)
+    try:
+        image = new_image("web-download")
+        body = {"method": {"name": "web-download", "uri": url}}
+        done = import_image(devcloud, admin_token, image["id"], body)
+    finally:
+        cloud.unpublish(name)
+    assert (done["status"], done["size"], done["stores"]) == ("active", 7000, "fs")
+    assert data_of(devcloud, admin_token, image["id"]) == data
+
+
+def test_web_download_elsewhere_on_loopback_is_still_refused(devcloud, admin_token, new_image):
+    # Only the files server's port is allowed, not every service on 127.0.0.1.
+    image = new_image("web-download-refused")
+    body = {"method": {"name": "web-download", "uri": devcloud.keystone_url}}
+    r = glance(devcloud, admin_token, "POST", f"/v2/images/{image['id']}/import", json=body)
+    assert r.status_code == 400
+    assert "does not pass filtering" in r.text
+
+
+def test_copy_image_adds_the_second_store(devcloud, admin_token, new_image) -> None:
+    data = cloud.raw("copy-image", 3000)
+    image = new_image("copy-image")
+    r = glance(devcloud, admin_token, "PUT", f"/v2/images/{image['id']}/file", data=data,
+               headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    body = {"method": {"name": "copy-image"}, "stores": ["fs2"]}
+    done = import_image(devcloud, admin_token, image["id"], body)
+    assert done["status"] == "active"
+    assert sorted(done["stores"].split(",")) == ["fs", "fs2"]
+    assert data_of(devcloud, admin_token, image["id"]) == data
+
+
+def test_glance_direct_to_all_stores(devcloud, admin_token, new_image) -> None:
+    data = cloud.raw("all-stores", 1000)
+    image = new_image("all-stores")
+    r = glance(devcloud, admin_token, "PUT", f"/v2/images/{image['id']}/stage", data=data,
+               headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    body = {"method": {"name": "glance-direct"}, "all_stores": True}
+    done = import_image(devcloud, admin_token, image["id"], body)
+    assert sorted(done["stores"].split(",")) == ["fs", "fs2"]
