@@ -580,6 +580,35 @@ def test_arrow_label_is_path_and_query_the_section_has_the_url():
     assert f"### (3) GET {root}/v2/images/a%20b?x=1" in md
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "purpose"),
+    [
+        ("POST", IMAGE_URL + "/v2/images", "a new image record"),
+        ("PATCH", IMAGE_URL + "/v2/images/i1", "the image's changes, as a JSON-Patch"),
+        ("DELETE", IMAGE_URL + "/v2/images/i1", "the image's deletion"),
+        ("PUT", IMAGE_URL + "/v2/images/i1/file", "the image data, uploaded"),
+        ("GET", IMAGE_URL + "/v2/images/i1/file", "the image data"),
+        ("PUT", IMAGE_URL + "/v2/images/i1/stage", "the image data, staged for an import"),
+        ("DELETE", IMAGE_URL + "/v2/images/i1/tags/a%20b%2Ax", "removing the tag a b\\*x"),
+        ("POST", IMAGE_URL + "/v2/images/i1/members", "sharing the image with a project"),
+        ("DELETE", IMAGE_URL + "/v2/images/i1/members/p1", "unsharing the image with project p1"),
+        ("GET", IMAGE_URL + "/v2/images/i1/members", "the image's members"),
+        ("GET", AUTH_URL + "/v3/projects/demo", "the project demo"),
+        ("GET", AUTH_URL + "/v3/projects?name=demo", "the ID of the project named demo"),
+        # A path Glance does not have is named as it is, not guessed at.
+        ("GET", IMAGE_URL + "/v2/images/i1/members/p1/x", "GET /image/v2/images/i1/members/p1/x"),
+    ],
+)
+def test_steps_say_what_each_request_is_for(method, url, purpose):
+    rec = Recorder(ARGV)
+    with requests_mock.Mocker() as m:
+        m.register_uri(method, url, status_code=200, json={})
+        with requests.Session() as session:
+            rec.attach(session)
+            session.request(method, url)
+    assert f"- (1),(2): {purpose}" in rec.render_markdown()
+
+
 def test_warm_cache_single_get_is_glance_by_url():
     rec = recorded(lambda session: session.get(IMAGES_URL, headers={"X-Auth-Token": TOKEN}))
     md = rec.render_markdown(OUTPUT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from imgcli.trace.exchange import Body, View
 from imgcli.trace.redact import Secrets, command_line
@@ -21,6 +21,32 @@ _SERVICE_NAMES = {
     "object-store": "Object Storage",
 }
 _VERSION_ROOT = re.compile(r"^(/[a-z][a-z0-9-]*)?(/v\d+(\.\d+)?)?/?$")
+# What a request is for, by method and the end of its path: the steps of a trace name them.
+_IMAGE = r"/v2/images/[^/]+"
+_REQUESTS: list[tuple[tuple[str, ...], str, str]] = [
+    (("POST",), r"/v2/images$", "a new image record"),
+    (("GET",), _IMAGE + "$", "one image's details"),
+    (("PATCH",), _IMAGE + "$", "the image's changes, as a JSON-Patch"),
+    (("DELETE",), _IMAGE + "$", "the image's deletion"),
+    (("PUT",), _IMAGE + "/file$", "the image data, uploaded"),
+    (("GET",), _IMAGE + "/file$", "the image data"),
+    (("PUT",), _IMAGE + "/stage$", "the image data, staged for an import"),
+    (("POST",), _IMAGE + "/import$", "the import: Glance takes the image data in"),
+    (("PUT",), _IMAGE + "/tags/([^/]+)$", "adding the tag {}"),
+    (("DELETE",), _IMAGE + "/tags/([^/]+)$", "removing the tag {}"),
+    (("GET",), _IMAGE + "/members$", "the image's members"),
+    (("POST",), _IMAGE + "/members$", "sharing the image with a project"),
+    (("GET",), _IMAGE + "/members/([^/]+)$", "the membership of project {}"),
+    (("PUT",), _IMAGE + "/members/([^/]+)$", "the member status of project {}"),
+    (("DELETE",), _IMAGE + "/members/([^/]+)$", "unsharing the image with project {}"),
+    (("POST",), _IMAGE + "/actions/(deactivate|reactivate)$", "the image's {}"),
+    (("GET",), r"/v2/info/import$", "the import methods Glance offers"),
+    (("GET",), r"/v2/info/stores$", "the stores Glance offers"),
+    (("GET",), r"/v3/projects/([^/]+)$", "the project {}"),
+    (("GET",), r"/v3/projects$", "the project list"),
+    (("GET",), r"/v3/domains/([^/]+)$", "the domain {}"),
+    (("GET",), r"/v3/domains$", "the domain list"),
+]
 
 
 def render(views: list[View], secrets: Secrets, argv: list[str], created: float,
@@ -156,10 +182,15 @@ def _purpose(view: View) -> str:
         return f"the {name} service's versions (version discovery)"
     if method == "GET" and re.search(r"/v2/images$", path):
         return "the next page of images" if "marker" in query else "the image list"
-    if method == "GET" and re.search(r"/v2/images/[^/]+$", path):
-        return "one image's details"
     if method == "GET" and "/v2/schemas/" in path:
         return "the image schema"
+    if method == "GET" and re.search(r"/v3/projects$", path) and "name" in query:
+        return f"the ID of the project named {_md_inline(query['name'])}"
+    for methods, pattern, what in _REQUESTS:
+        found = re.search(pattern, path)
+        service = "identity" if pattern.startswith("/v3/") else "image"
+        if method in methods and found and stype in (service, None):
+            return what.format(*(_md_inline(unquote(g)) for g in found.groups()))
     return f"{method} {_md_inline(path or '/')} on {view.label}"
 
 
