@@ -63,6 +63,8 @@ class Behaviour:
     honour_range: bool = True
     cut_after: int | None = None  # close the connection after this many body bytes
     pause_after: int | None = None  # send this many bytes, then wait for `go`
+    range_shift: int = 0  # a Content-Range that starts elsewhere than asked
+    status: int | None = None  # answer GET with this status and no data
     go: threading.Event = field(default_factory=threading.Event)
     requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -93,9 +95,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         b = self.behaviour
         b.requests.append({"headers": dict(self.headers)})
+        if b.status is not None:
+            self.send_response(b.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         start, wanted = 0, self.headers.get("Range", "")
         if b.honour_range and wanted.startswith("bytes=") and wanted.endswith("-"):
-            start = int(wanted[6:-1])
+            start = int(wanted[6:-1]) + b.range_shift
             self.send_response(206)
             self.send_header("Content-Range", f"bytes {start}-{len(b.data) - 1}/{len(b.data)}")
         else:
@@ -512,6 +519,25 @@ def test_server_ignoring_range_starts_over(server: tuple[str, Behaviour],
     result = download.save(get(url, download.headers))
     assert result.verified and result.resumed_from == 0 and result.size == len(DATA)
     assert dest.read_bytes() == DATA and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"range_shift": 1}, "the server sent bytes 5001-.* when asked for bytes=5000-"),
+    ({"status": 404}, "unexpected 404 Not Found instead of the image data"),
+])
+def test_wrong_answer_to_range_keeps_partial(server: tuple[str, Behaviour], tmp_path: Path,
+                                             change: dict[str, Any], words: str) -> None:
+    url, behaviour = server
+    dest = tmp_path / "out.img"
+    part = Path(part_path(str(dest), IMAGE_ID))
+    part.write_bytes(DATA[:5000])
+    for key, value in change.items():
+        setattr(behaviour, key, value)
+    download = prepare_download(str(dest), IMAGE_ID, expected())
+    with pytest.raises(ApiError, match=words):
+        download.save(get(url, download.headers))
+    assert part.read_bytes() == DATA[:5000] and download.kept_partial == str(part)
+    assert not dest.exists()
 
 
 def test_a_second_save_of_the_same_image_is_refused_while_one_runs(

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from imgcli.errors import ApiError, ImgcliError, UsageError
+from imgcli.errors import ApiError, ImgcliError, UsageError, phrase
 from imgcli.transfer.destination import check_destination, part_path, remove, sync_directory
 from imgcli.transfer.hashing import BLOCK, Expected, Hasher, describe_data, short
 from imgcli.transfer.progress import Progress
@@ -125,7 +125,11 @@ class Download:
 
     def save(self, response: Response) -> SaveResult:
         """Write the body, hash it, and only when the hash matches put it in place."""
-        self.accept(response)
+        try:
+            self.accept(response)
+        except ApiError:
+            self.fail(keep=True)
+            raise
         length = response.headers.get("Content-Length")
         expected_length = int(length) if length and length.isdigit() else None
         if self.progress:
@@ -162,11 +166,11 @@ class Download:
             found = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if found and int(found.group(1)) == self.offset:
                 return
-            raise ApiError(f"GET {response.url}: the server sent bytes "
+            raise ApiError(f"GET {response.url}: the server sent "
                            f"{response.headers.get('Content-Range', '(no Content-Range)')} "
                            f"when asked for bytes={self.offset}-; the partial file is kept")
-        raise ApiError(f"GET {response.url}: unexpected {status} {response.reason or ''} "
-                       "instead of the image data")
+        raise ApiError(f"GET {response.url}: unexpected {status} "
+                       f"{response.reason or phrase(status)} instead of the image data")
 
     def open_output(self) -> None:
         if self.file is not None:
