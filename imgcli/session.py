@@ -177,28 +177,42 @@ def image_adapter(settings: Settings, session: Session) -> Adapter:
 
 @dataclass
 class Connection:
-    """What a command needs: a Session, and the Image API v2 root it talks to."""
+    """What a command needs: a Session, and the Image API v2 root it talks to.
+
+    The root is found on first use, not at connect time: `token issue` needs only the
+    token, and discovering Glance's versions would cost it a request (seed 5-6)."""
 
     session: Session
     adapter: Adapter
-    image_root: str  # e.g. http://host/image/v2/
+    root: str | None  # e.g. http://host/image/v2/; None until discovered
     cache: TokenCache | None = None
     cache_key: str | None = None
     cached_state: str | None = None
+    cached_root: str | None = None
+
+    @property
+    def image_root(self) -> str:
+        if self.root is None:
+            self.root = discover_image_root(self.adapter, self.session)
+            self.save()  # now, not at exit: an interrupted first run still leaves its token
+        return self.root
 
     def save(self) -> None:
-        """Store a new or renewed token for the next run; a no-op when nothing changed."""
+        """Store a new or renewed token (or a newly found root) for the next run; a no-op
+        when nothing changed."""
         if self.cache is None or self.cache_key is None:
             return
         state = self.session.auth.get_auth_state() if self.session.auth else None
-        if state and state != self.cached_state:
-            self.cache.save(self.cache_key, {"auth": state, "image_root": self.image_root})
-            self.cached_state = state
+        if state and (state != self.cached_state or self.root != self.cached_root):
+            # "" marks a root not found yet: the cache's format keeps it a string.
+            self.cache.save(self.cache_key, {"auth": state, "image_root": self.root or ""})
+            self.cached_state, self.cached_root = state, self.root
 
 
 def connect(settings: Settings, cache: TokenCache | None = None,
             recorder: Recorder | None = None) -> Connection:
-    """Seed steps (1)-(6), or none of them when the cache has a live token and endpoint."""
+    """A connection that sends nothing yet. With a live cached token and root, seed steps
+    (1)-(6) never happen; otherwise the first request that needs them makes them."""
     auth = build_auth(settings)
     session = build_session(settings, auth, recorder)
     adapter = image_adapter(settings, session)
@@ -213,16 +227,13 @@ def connect(settings: Settings, cache: TokenCache | None = None,
         auth.set_auth_state(entry["auth"])
         if auth.auth_ref is not None and not auth.auth_ref.will_expire_soon(
                 auth.MIN_TOKEN_LIFE_SECONDS):
-            return Connection(session, adapter, entry["image_root"], cache, key, entry["auth"])
+            root = entry["image_root"] or None
+            return Connection(session, adapter, root, cache, key, entry["auth"], root)
         auth.invalidate()
-
-    connection = Connection(session, adapter, discover_image_root(adapter, settings, session),
-                            cache, key)
-    connection.save()
-    return connection
+    return Connection(session, adapter, None, cache, key)
 
 
-def discover_image_root(adapter: Adapter, settings: Settings, session: Session) -> str:
+def discover_image_root(adapter: Adapter, session: Session) -> str:
     """Seed (1)-(6): token and catalog through the plugin, then Glance's version document."""
     from keystoneauth1 import exceptions as ks_exc
 
@@ -231,11 +242,11 @@ def discover_image_root(adapter: Adapter, settings: Settings, session: Session) 
     except ks_exc.EndpointNotFound:
         data = None
     if data is None or not data.url:
-        raise ConfigError(no_endpoint_message(settings, session))
+        raise ConfigError(no_endpoint_message(adapter, session))
     return data.url if data.url.endswith("/") else data.url + "/"
 
 
-def no_endpoint_message(settings: Settings, session: Session) -> str:
+def no_endpoint_message(adapter: Adapter, session: Session) -> str:
     """Say what the catalog does offer, so the user can pick a region or interface."""
     offered: list[str] = []
     auth_ref = session.auth.get_access(session) if session.auth else None
@@ -247,9 +258,9 @@ def no_endpoint_message(settings: Settings, session: Session) -> str:
         for ep in service.get("endpoints", []):
             region = ep.get("region_id") or ep.get("region") or "?"
             offered.append(f"{ep.get('interface')} in {region}")
-    where = f"interface {settings.interface!r}"
-    if settings.region_name:
-        where += f" in region {settings.region_name!r}"
+    where = f"interface {adapter.interface!r}"
+    if adapter.region_name:
+        where += f" in region {adapter.region_name!r}"
     if offered:
         have = "; it has: " + ", ".join(sorted(set(offered)))
     elif catalog:
