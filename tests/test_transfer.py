@@ -263,7 +263,7 @@ def test_piped_stdin_is_peeked_without_losing_bytes() -> None:
         source = open_source(None, stdin)
         assert source is not None and source.size is None
         assert source.first == DATA[:BLOCK]  # a whole block, though a pipe gives 64 KiB a read
-        assert source.first + source.file.read() == DATA
+        assert bytes(source.first) + source.file.read() == DATA
 
 
 def test_file_as_stdin_sends_from_its_position(tmp_path: Path) -> None:

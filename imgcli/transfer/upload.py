@@ -25,7 +25,7 @@ class Source:
     name: str  # the path as given, or "stdin": for messages
     file: BinaryIO  # unbuffered, read from its current position
     size: int | None  # a regular file's size (Content-Length); None for a pipe (chunked)
-    first: bytes = b""  # what peeking at a pipe read: sent before the rest
+    first: bytes | memoryview = b""  # what peeking at a pipe read: sent before the rest
 
     def close(self) -> None:
         self.file.close()
@@ -60,13 +60,13 @@ def open_source(path: str | None, stdin: BinaryIO | Any = None) -> Source | None
 def open_stdin(fd: int) -> Source | None:
     """stdin redirected from a file knows its size; a pipe is peeked at by reading the
     first block, which is kept and sent first. None when it holds nothing."""
-    file = open(fd, "rb", buffering=0, closefd=False)  # Source.close() closes it
+    file = open(fd, "rb", buffering=0, closefd=False)  # stdin itself stays open
     info = os.fstat(fd)
     if stat.S_ISREG(info.st_mode):
         size = max(info.st_size - os.lseek(fd, 0, os.SEEK_CUR), 0)
         return Source("stdin", file, size) if size else None
     try:
-        first = bytes(fill_block(file))
+        first = fill_block(file)
     except OSError as exc:
         raise UsageError(f"cannot read stdin: {exc.strerror or exc}") from None
     return Source("stdin", file, None, first) if first else None
@@ -158,7 +158,7 @@ class UploadBody:
 
     def _read(self) -> Iterator[memoryview]:
         if self.source.first:
-            yield memoryview(self.source.first)
+            yield memoryview(self.source.first)  # no copy: a view of the peeked block
         while block := self._read_block():
             yield block
 
