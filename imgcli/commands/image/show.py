@@ -1,0 +1,27 @@
+"""`image show`: openstackclient's Field/Value record of one image, from one request."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cliff.show import ShowOne
+
+from imgcli import records, resolve
+from imgcli.commands.base import ExplainErrors
+
+
+class ShowImage(ExplainErrors, ShowOne):
+    """Display image details"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--human-readable", action="store_true",
+                            help="Print image size in a human-friendly format.")
+        parser.add_argument("image", metavar="<image>", help="Image to display (name or ID)")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...],
+                                                                     tuple[Any, ...]]:
+        image = resolve.image_record(self.app.connection, parsed_args.image)
+        return records.show_record(image, parsed_args.human_readable)
