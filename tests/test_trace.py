@@ -580,6 +580,21 @@ def test_arrow_label_is_path_and_query_the_section_has_the_url():
     assert f"### (3) GET {root}/v2/images/a%20b?x=1" in md
 
 
+def test_long_arrow_label_is_broken_into_lines_at_separators():
+    image, member = "d53de89a-9da8-44dc-b70c-c015f5bea293", "dba368b46ea14ab3ad85e572224e761a"
+    url = f"{IMAGE_URL}/v2/images/{image}/members/{member}?a=1&bb=2"
+    rec = Recorder(ARGV)
+    with requests_mock.Mocker() as m:
+        m.delete(url, status_code=204)
+        with requests.Session() as session:
+            rec.attach(session)
+            session.delete(url)
+    label = arrows(rec.render_markdown())[0].removeprefix("client->>glance: DELETE ")
+    lines = label.split("<br/>")
+    assert lines == ["/image/v2/images", f"/{image}", f"/members/{member}", "?a=1&bb=2"]
+    assert "".join(lines) == url.removeprefix("http://182.161.114.101")
+
+
 @pytest.mark.parametrize(
     ("method", "url", "purpose"),
     [

@@ -128,9 +128,19 @@ def _mermaid_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_LABEL_LINE = 44  # characters: about what fits between two lifelines spanning one participant
+
+
 def _path_and_query(url: str) -> str:
+    """The arrow's label: path and query, broken into lines at / ? & where it is long."""
     parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    text = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    lines = [""]
+    for piece in re.findall(r"[/?&][^/?&]*|[^/?&]+", text):
+        if lines[-1] and len(lines[-1]) + len(piece) > _LABEL_LINE:
+            lines.append("")
+        lines[-1] += piece
+    return "<br/>".join(lines)
 
 
 def _mermaid(views: list[View]) -> list[str]:
