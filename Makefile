@@ -59,9 +59,10 @@ docs-test: docs-deps
 	$(PY) -m pytest -m docs tests/docs
 
 # Regenerate docs/series/ from runs against the local cloud (started and seeded if needed, left
-# running), then build the site. `make docs` builds the committed pages and needs no cloud.
+# running; a cloud already up is used as it is), then build the site. `make docs` builds the
+# committed pages and needs no cloud.
 series: install $(DOCS_TOOLS)/node_modules/.installed
-	python3 devcloud/cloud.py up
+	python3 devcloud/cloud.py status >/dev/null || python3 devcloud/cloud.py up
 	python3 devcloud/cloud.py seed
 	$(PY) $(DOCS_TOOLS)/series.py
 	$(VENV)/bin/mkdocs build --strict
