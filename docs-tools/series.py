@@ -218,11 +218,15 @@ def available_commands() -> set[str]:
     return {re.split(r"\s{2,}", line.strip())[0] for line in listing.splitlines() if line.strip()}
 
 
+class Failed(Exception):
+    pass
+
+
 def run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True,
                             timeout=600, stdin=subprocess.DEVNULL)
     if result.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)}: exit {result.returncode}\n{result.stderr[-3000:]}")
+        raise Failed(f"{' '.join(argv)}: exit {result.returncode}\n{result.stderr[-3000:]}")
     return result
 
 
@@ -231,8 +235,19 @@ def record(row: Row, cloud: Cloud, env: dict[str, str], openstack: Path, version
     cloud.clean(*row.cleanup_names)
     values = row.setup(cloud)
     page = PAGES / f"{row.page}.md"
+    before = page.read_text(encoding="utf-8") if page.exists() else None
     argv = [word.format_map(values) for word in row.argv]
-    run([str(BIN / "imgcli"), "--no-cache", "--trace", str(page.relative_to(REPO)), *argv], env)
+    try:
+        run([str(BIN / "imgcli"), "--no-cache", "--trace", str(page.relative_to(REPO)), *argv],
+            env)
+    except Failed:
+        # The trace of a failed run would replace the published page: put that back.
+        if before is None:
+            page.unlink(missing_ok=True)
+        else:
+            page.write_text(before, encoding="utf-8")
+        cloud.clean(*row.cleanup_names)
+        raise
     trace = Trace.parse(page.read_text(encoding="utf-8"))
     cloud.clean(*row.cleanup_names)
     values = row.setup(cloud)  # openstackclient gets scratch images of its own
@@ -276,10 +291,9 @@ def index(waiting: dict[str, str]) -> None:
         "authentication and version discovery that imgcli's cache saves on later runs.",
         "",
     ]
-    if waiting:
-        lines += ["Not recorded yet:", ""]
-        lines += [f"- `{title}`: {reason}" for title, reason in waiting.items()]
-        lines.append("")
+    if waiting:  # the reasons are for whoever runs `make series`: it prints them
+        names = ", ".join(f"`{title}`" for title in waiting)
+        lines += [f"Not recorded yet: {names}.", ""]
     (PAGES / "index.md").write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -299,7 +313,8 @@ def main() -> int:
     cloud = Cloud(cloud_env)
     have = available_commands()
     PAGES.mkdir(parents=True, exist_ok=True)
-    waiting = {}
+    waiting: dict[str, str] = {}
+    failed: dict[str, str] = {}
     for row in ROWS:
         why = row.why or ("*Why: not written yet (a draft).*" if args.draft else None)
         if row.title not in have:
@@ -308,15 +323,22 @@ def main() -> int:
             waiting[row.title] = "its row in `docs-tools/series.py` needs its `why`"
         if row.title in have and why and (not args.pages or row.page in args.pages):
             print(f"recording {row.title}", flush=True)
-            record(row, cloud, env, openstack, version, why)
-    index(waiting)
+            try:
+                record(row, cloud, env, openstack, version, why)
+            except Failed as failure:
+                failed[row.title] = str(failure)
+    unrecorded = {row.title: "its recording failed" for row in ROWS
+                  if row.title in failed and not (PAGES / f"{row.page}.md").exists()}
+    index(waiting | unrecorded)
     for title, reason in waiting.items():
         print(f"waiting: {title}: {reason}")
+    for title, failure in failed.items():
+        print(f"FAILED: {title}: {failure}", file=sys.stderr)
     nav = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     for row in ROWS:
         if (PAGES / f"{row.page}.md").exists() and f"series/{row.page}.md" not in nav:
             print(f"mkdocs.yml: add `- {row.title}: series/{row.page}.md` to The series")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
