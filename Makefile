@@ -58,13 +58,15 @@ docs-deps: install $(DOCS_TOOLS)/node_modules/.installed
 docs-test: docs-deps
 	$(PY) -m pytest -m docs tests/docs
 
-# Regenerate docs/series/ from runs against the local cloud (started and seeded if needed, left
-# running; a cloud already up is used as it is), then build the site. `make docs` builds the
-# committed pages and needs no cloud.
+# Regenerate docs/series/ and docs/walkthrough.md from runs against the local cloud (started and
+# seeded if needed, left running; a cloud already up is used as it is), then build the site.
+# `make docs` builds the committed pages and needs no cloud.
 series: install $(DOCS_TOOLS)/node_modules/.installed
 	python3 devcloud/cloud.py status >/dev/null || python3 devcloud/cloud.py up
 	python3 devcloud/cloud.py seed
 	$(PY) $(DOCS_TOOLS)/series.py
+	eval "$$(python3 devcloud/cloud.py env)" && \
+	  $(VENV)/bin/imgcli --no-cache --trace docs/walkthrough.md image list --all >/dev/null
 	$(VENV)/bin/mkdocs build --strict
 
 cloud-down:
