@@ -136,10 +136,13 @@ def _json_ids(text: str) -> list[str] | str:
         return "output is not valid JSON"
     if not isinstance(rows, list):
         return "JSON output is not a list"
-    ids = [row.get("ID", row.get("id")) if isinstance(row, dict) else None for row in rows]
-    if not all(isinstance(i, str) for i in ids):
-        return "a JSON row has no ID"
-    return ids  # type: ignore[return-value]
+    ids: list[str] = []
+    for row in rows:
+        image_id = row.get("ID", row.get("id")) if isinstance(row, dict) else None
+        if not isinstance(image_id, str):
+            return "a JSON row has no ID"
+        ids.append(image_id)
+    return ids
 
 
 def check_ids(stdout: bytes | str, expected_ids: Collection[str]) -> str | None:
@@ -378,6 +381,10 @@ HEADINGS = ["tool", "case", "images", "format", "median (s)", "min–max (s)", "
             "HTTP requests", "peak RSS (MiB)", "notes"]
 
 
+def _rank(item: str, order: list[str]) -> int:
+    return order.index(item) if item in order else len(order)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")  # a failure's stderr line must not split the row
 
@@ -411,13 +418,15 @@ def row_cells(row: Row, base: Row | None) -> list[str]:
 def render(bench: Bench, header: list[str]) -> str:
     baseline = {(r.case, r.images, r.fmt): r for r in bench.rows.values()
                 if r.tool in (WARM, "imgcli")}
-    groups: dict[tuple[str, int | None, str], int] = {}
+    # Cases in the order they ran; formats and tools in a fixed order, whatever order the
+    # shuffled rounds happened to create their rows in.
+    cases: dict[tuple[str, int | None], int] = {}
     for r in bench.rows.values():
-        groups.setdefault((r.case, r.images, r.fmt), len(groups))
+        cases.setdefault((r.case, r.images), len(cases))
 
-    def order(r: Row) -> tuple[int, int]:
-        rank = TOOL_ORDER.index(r.tool) if r.tool in TOOL_ORDER else len(TOOL_ORDER)
-        return groups[r.case, r.images, r.fmt], rank
+    def order(r: Row) -> tuple[int, int, int]:
+        return (cases[r.case, r.images], _rank(r.fmt, [*FORMATS, "-"]),
+                _rank(r.tool, TOOL_ORDER))
 
     lines = [*header, "", "| " + " | ".join(HEADINGS) + " |",
              "|---|---|--:|---|--:|--:|--:|--:|--:|---|"]

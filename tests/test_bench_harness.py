@@ -12,6 +12,7 @@ import random
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -185,3 +186,13 @@ def test_rounds_shuffle_the_order():
     rounds = [tuple(order[i:i + 4]) for i in range(0, 24, 4)]
     assert all(sorted(r) == ["a", "b", "c", "d"] for r in rounds)  # each tool once a round
     assert len(set(rounds)) > 1
+
+
+def test_rows_keep_a_fixed_order_whatever_ran_first():
+    # The shuffled rounds create rows in any order; the table must not follow it.
+    rows = [run.Row("glance", "list", 3, "table"), run.Row(run.WARM, "list", 3, "json"),
+            run.Row(run.WARM, "list", 3, "table"), run.Row("openstack", "list", 3, "json")]
+    bench = SimpleNamespace(rows={(r.tool, r.case, r.images, r.fmt): r for r in rows})
+    shown = [line.split(" | ") for line in run.render(bench, []).splitlines()[3:]]
+    assert [(cells[0].strip("| "), cells[3]) for cells in shown] == [
+        (run.WARM, "table"), ("glance", "table"), (run.WARM, "json"), ("openstack", "json")]
