@@ -219,7 +219,9 @@ def _check_links(site: Path, server: str) -> tuple[list[str], list[str]]:
     broken = []
     for url in sorted(targets):
         try:
-            with urllib.request.urlopen(url, timeout=10) as response:
+            # HEAD: the status is the question; a GET left unread breaks the server's pipe.
+            head = urllib.request.Request(url, method="HEAD")
+            with urllib.request.urlopen(head, timeout=10) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             status = exc.code
