@@ -168,14 +168,30 @@ ROWS = [
         None, save_to(scratch())),
     Row("image-set", "image set", ("image", "set", "--tag", "cirros", "{id}"),
         "Adds a tag to an image.",
-        auth_then("GET /v2/images/{id} 200", "PATCH /v2/images/{id} 200"), None, scratch()),
+        auth_then("GET /v2/images/{id} 200", "PATCH /v2/images/{id} 200"),
+        "The same two requests as openstackclient: a tag is added to the image's current "
+        "list, so imgcli reads the image before its JSON-Patch too. imgcli reads first only "
+        "when a change depends on the image (tags, membership, activation): a new name, "
+        "attribute or property given with an ID is one `PATCH` with no `GET`, and every "
+        "attribute change of one command goes out in that one `PATCH`.",
+        scratch()),
     Row("image-unset", "image unset", ("image", "unset", "--tag", "cirros", "{id}"),
         "Removes a tag from an image.",
         auth_then("GET /v2/images/{id} 200", "DELETE /v2/images/{id}/tags/cirros 204"),
-        None, scratch(tags=("cirros",))),
+        "For one tag, the same two requests as openstackclient. imgcli reads the image once "
+        "so that removing a tag or property the image does not have is refused, naming it, "
+        "before anything changes; then every removal goes out as one JSON-Patch. "
+        "openstackclient sends one `DELETE .../tags/TAG` per tag and a `PATCH` for "
+        "properties, so `--tag a --tag b --property k` costs it three requests after the "
+        "`GET` (two `DELETE`s and a `PATCH`), and imgcli one.",
+        scratch(tags=("cirros",))),
     Row("image-delete", "image delete", ("image", "delete", "{id}"),
         "Deletes an image.",
-        auth_then("GET /v2/images/{id} 200", "DELETE /v2/images/{id} 204"), None, scratch()),
+        auth_then("GET /v2/images/{id} 200", "DELETE /v2/images/{id} 204"),
+        "openstackclient fetches the image before deleting it; imgcli sends the `DELETE` with "
+        "the ID as given. Only if Glance answers 404 does imgcli look the argument up as a "
+        "name, so a delete by ID is one request (with a cached token, the only one).",
+        scratch()),
     Row("image-add-project", "image add project", ("image", "add", "project", "{id}", "demo"),
         "Shares an image with a project (named here, as in the series).",
         auth_then("GET /identity/v3/projects/demo 404", "GET /identity/v3/projects?name=demo 200",
