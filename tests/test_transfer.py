@@ -679,6 +679,23 @@ def test_expected_from_image(image: dict[str, Any], want: Expected) -> None:
     assert Expected.from_image(image) == want
 
 
+def test_written_bytes_go_to_disk_during_the_download(server: tuple[str, Behaviour],
+                                                      tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """So that the fsync before the rename has little left to wait for."""
+    import imgcli.transfer.download as download_module
+
+    url, _ = server
+    ranges: list[tuple[int, int]] = []
+    monkeypatch.setattr(download_module, "WRITEBACK_EVERY", BLOCK)
+    monkeypatch.setattr(download_module, "start_writeback",
+                        lambda fd, start, length: ranges.append((start, length)))
+    prepare_download(str(tmp_path / "out.img"), IMAGE_ID, expected()).save(get(url))
+    assert ranges[0][0] == 0 and len(ranges) >= 2
+    assert all(a + n == b for (a, n), (b, _) in zip(ranges, ranges[1:], strict=False))
+    assert len(DATA) - BLOCK <= sum(n for _, n in ranges) <= len(DATA)
+
+
 def test_existing_file_mode_is_kept(server: tuple[str, Behaviour], tmp_path: Path) -> None:
     url, _ = server
     dest = tmp_path / "out.img"

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from imgcli.errors import ApiError, ImgcliError, UsageError, phrase
-from imgcli.transfer.destination import check_destination, part_path, remove, sync_directory
+from imgcli.transfer.destination import (
+    check_destination,
+    part_path,
+    remove,
+    start_writeback,
+    sync_directory,
+)
 from imgcli.transfer.hashing import BLOCK, Expected, Hasher, describe_data, short
 from imgcli.transfer.progress import Progress
 from imgcli.transfer.upload import fill_block
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
     from requests import Response
 
 CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(?:\d+|\*)")
+WRITEBACK_EVERY = 8 << 20  # bytes: how often the partial file's new bytes go to disk
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class Download:
         self.owns_file = True  # False for stdout: it is the caller's to close
         self.digest: str | None = None  # set once the whole body was received and hashed
         self.completed = False  # the whole body arrived
+        self.written_back = 0  # the partial file's bytes up to here were sent to disk
         if destination is not None and destination != "-":
             real = os.path.realpath(destination)
             if not os.path.exists(real) or stat.S_ISREG(os.stat(real).st_mode):
@@ -114,7 +122,7 @@ class Download:
         if self.hasher:
             self.hasher.close()
         self.hasher = self.new_hasher()
-        self.offset = 0
+        self.offset = self.written_back = 0
         if self.file is not None and self.part is not None:
             self.file.seek(0)
             self.file.truncate()
@@ -200,11 +208,18 @@ class Download:
             if self.hasher:
                 self.hasher.update(block)
             self.received += len(block)
+            self.write_back()
             if self.progress:
                 self.progress.advance(len(block))
         if expected_length is not None and self.received < expected_length:
             raise self.broke_off(expected_length, "the connection closed early")
         self.completed = True
+
+    def write_back(self) -> None:
+        end = self.offset + self.received
+        if self.part is not None and end - self.written_back >= WRITEBACK_EVERY:
+            start_writeback(self.file.fileno(), self.written_back, end - self.written_back)
+            self.written_back = end
 
     def write(self, block: bytes) -> None:
         view = memoryview(block)
