@@ -88,6 +88,15 @@ def test_an_unknown_project_creates_nothing(glance, run):
     assert glance.sent == []
 
 
+def test_a_project_name_keystone_will_not_check_is_never_the_owner(glance, run):
+    glance.mock.get("http://devstack-debug/identity/v3/projects", status_code=403,
+                    json={"error": {"message": "no"}})
+    result = run(["image", "create", "new-image", "--project", "demo"])
+    assert result.code == 2
+    assert "'demo' cannot be checked: give the project ID (--project)" in result.err
+    assert glance.sent == []
+
+
 def test_glances_refusal_is_its_own_words_on_one_line(glance, run):
     glance.mock.post(ROOT + "images", status_code=409,
                      text="<html><body><h1>409 Conflict</h1>Image ID "

@@ -237,6 +237,23 @@ def test_an_unknown_project_changes_nothing(glance, run):
     assert glance.sent == []
 
 
+def test_a_project_name_keystone_will_not_check_is_never_sent(glance, run):
+    glance.mock.get("http://devstack-debug/identity/v3/projects", status_code=403,
+                    json={"error": {"message": "no"}})
+    for flag in ([], ["--accept"]):
+        result = run(["image", "set", IMAGE_ID, "--project", "demo", *flag])
+        assert result.code == 2
+        assert "'demo' cannot be checked: give the project ID (--project)" in result.err
+    assert glance.sent == []
+
+
+def test_a_conflict_is_found_before_the_project_look_up(glance, run):
+    result = run(["image", "set", IMAGE_ID, "--project", "demo", "--os-distro", "a",
+                  "--property", "os_distro=b"])
+    assert result.code == 2 and "give one" in result.err
+    assert [r.url for r in glance.mock.request_history if "/projects" in r.url] == []
+
+
 def test_glances_refusal_of_the_patch_is_one_line(glance, run):
     glance.mock.patch(f"{ROOT}images/{IMAGE_ID}", status_code=413,
                       text="<html><body><h1>413</h1>Attempted to add 1 properties: over the "

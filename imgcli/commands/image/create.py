@@ -59,8 +59,9 @@ class CreateImage(ExplainErrors, ShowOne):
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...],
                                                                      tuple[Any, ...]]:
         connection = self.app.connection
-        owner = identity.project_id(connection, parsed_args.project,
-                                    parsed_args.project_domain) if parsed_args.project else None
+        # A project name is never sent as the owner: Glance takes any string.
+        owner = identity.project_id(connection, parsed_args.project, parsed_args.project_domain,
+                                    name_if_forbidden=False) if parsed_args.project else None
         image = images.create_image(connection, create_body(parsed_args, owner))
         # Image data goes here: upload (or stage and import) into image["id"], then read the
         # record again with images.get_image, since the one above is from before the upload.

@@ -42,8 +42,9 @@ def pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
-def attribute_changes(args: argparse.Namespace, owner: str | None) -> dict[str, Any]:
-    """Glance key → new value for every attribute and property the options change."""
+def attribute_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """Glance key → new value for every attribute and property the options change (the
+    owner aside: it needs a project look-up)."""
     changes: dict[str, Any] = {}
     for key in ("name", "min_disk", "min_ram", "container_format", "disk_format",
                 "visibility", "protected"):
@@ -52,8 +53,6 @@ def attribute_changes(args: argparse.Namespace, owner: str | None) -> dict[str, 
             changes[key] = value
     if args.hidden is not None:
         changes["os_hidden"] = args.hidden
-    if owner:
-        changes["owner"] = owner
     for dest, key in NAMED_PROPERTIES:
         value = getattr(args, dest)
         if value is None:
@@ -181,10 +180,12 @@ class SetImage(ExplainErrors, Command):
     def take_action(self, parsed_args: argparse.Namespace) -> None:
         connection = self.app.connection
         args = parsed_args
-        project = identity.project_id(connection, args.project, args.project_domain) \
-            if args.project else None
-        # With a membership flag, --project names the member, not a new owner.
-        changes = attribute_changes(args, None if args.membership else project)
+        changes = attribute_changes(args)  # a conflict fails before any request
+        # A project name is never sent as an owner or member ID: Glance takes any string.
+        project = identity.project_id(connection, args.project, args.project_domain,
+                                      name_if_forbidden=False) if args.project else None
+        if project and not args.membership:
+            changes["owner"] = project  # with a membership flag it names the member
         action = "deactivate" if args.deactivate else "reactivate" if args.activate else None
         needs_record = bool(args.tags or args.membership or (action and changes)
                             or not (changes or action))
@@ -196,8 +197,8 @@ class SetImage(ExplainErrors, Command):
 
         steps: list[tuple[str, Callable[[str], Any]]] = []
         if args.membership:
-            member = project or connection.session.auth.get_access(
-                connection.session).project_id
+            member = project or identity.access(
+                connection, "a membership change without --project").project_id
             steps.append((f"membership of {member} set to {args.membership}",
                           lambda image_id: set_membership(connection, args.image, image_id,
                                                           member, args.membership)))
