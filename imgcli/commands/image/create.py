@@ -17,7 +17,7 @@ from imgcli.commands.base import ExplainErrors
 from imgcli.commands.image import options
 
 # The attributes create has an option for (--property NAME=... is refused for them).
-ATTRIBUTE_OPTIONS = {**options.options_for(
+CREATE_OPTIONS = {**options.options_for(
     "min_disk", "min_ram", "container_format", "disk_format", "protected", "visibility",
     "owner", "tags"), "name": "the <image-name> argument", "id": "--id"}
 
@@ -51,7 +51,7 @@ class CreateImage(ExplainErrors, ShowOne):
         options.add_size_options(parser)
         options.add_protected_options(parser)
         options.add_visibility_options(parser)
-        options.add_property_and_tag_options(parser, ATTRIBUTE_OPTIONS)
+        options.add_property_and_tag_options(parser, CREATE_OPTIONS)
         options.add_project_options(parser, "Set an alternate project on this image "
                                             "(name or ID)")
         return parser

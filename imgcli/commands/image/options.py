@@ -71,18 +71,14 @@ class PropertyAction(argparse.Action):
         setattr(namespace, self.dest, properties)
 
 
-def property_name(options: Mapping[str, str]):
-    """An argparse type for a property name (unset): refuses what PropertyAction refuses."""
-
-    def check(key: str) -> str:
-        problem = property_name_error(key, options)
-        if problem:
-            raise argparse.ArgumentTypeError(problem)
-        if not key:
-            raise argparse.ArgumentTypeError("the property name is empty")
-        return key
-
-    return check
+def property_key(key: str) -> str:
+    """An argparse type for `unset --property KEY`: refuses what --property KEY=VALUE does."""
+    if not key:
+        raise argparse.ArgumentTypeError("the property name is empty")
+    problem = property_name_error(key, {})
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return key
 
 
 def non_negative(text: str) -> int:

@@ -259,7 +259,7 @@ class UnsetImage(ExplainErrors, Command):
                                  "tags)")
         parser.add_argument("--property", dest="properties", metavar="<property-key>",
                             action="append", default=[],
-                            type=options.property_name({}),
+                            type=options.property_key,
                             help="Unset a property on this image (repeat option to unset "
                                  "multiple properties)")
         return parser
