@@ -316,10 +316,11 @@ def test_file_upload_has_content_length_and_arrives_intact(
 
 def test_piped_upload_is_chunked_and_arrives_intact(server: tuple[str, Behaviour]) -> None:
     url, behaviour = server
+    meter = FakeTTY()
     with pipe_with(DATA) as stdin:
         source = open_source(None, stdin)
         assert source is not None
-        body = upload_body(source, md5=True)
+        body = upload_body(source, progress=Progress(None, "uploading", meter), md5=True)
         assert not hasattr(body, "__len__")
         requests.put(url + "file", data=body, timeout=10)
     seen = behaviour.requests[-1]
@@ -328,6 +329,9 @@ def test_piped_upload_is_chunked_and_arrives_intact(server: tuple[str, Behaviour
     assert seen["body"] == DATA
     assert body.hexdigest() == sha512(DATA)
     assert body.hexdigest("md5") == hashlib.md5(DATA).hexdigest()
+    # No total for a pipe: bytes and rate only, and the line cleared at the end.
+    assert meter.getvalue().startswith("\r\x1b[Kuploading 1.0 MiB  ")
+    assert "left" not in meter.getvalue() and meter.getvalue().endswith("\r\x1b[K")
 
 
 def test_upload_body_refuses_a_second_send(server: tuple[str, Behaviour],
@@ -746,6 +750,11 @@ def test_unwritable_directory_is_refused(shared_dir: Path) -> None:
             .startswith("UsageError: ")  # shared_dir is root's: not writable for nobody either
         outcome = as_nobody(lambda: check_destination(dest))
         assert outcome == f"UsageError: --file {dest}: the directory {locked} is not writable"
+        read_only = shared_dir / "read-only.img"
+        read_only.write_bytes(b"keep")
+        read_only.chmod(0o444)
+        assert as_nobody(lambda: check_destination(str(read_only))) == \
+            f"UsageError: --file {read_only} is not writable; choose another path"
     finally:
         locked.chmod(0o755)
         locked.rmdir()
