@@ -388,6 +388,53 @@ def test_keystoneauth_retry_of_a_stream_raises_instead_of_sending_short(
     assert seen[:1] == [1000]
 
 
+def test_documented_put_options_override_the_image_adapters_retries(tmp_path: Path) -> None:
+    """imgcli's image adapter retries 503s: the upload's own options must switch that off
+    (an explicit keyword beats the adapter's default), or the retry refuses to resend."""
+    from keystoneauth1 import adapter, session
+
+    puts: list[int] = []
+
+    class Busy(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_PUT(self) -> None:
+            puts.append(len(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    httpd = serve(Busy)
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/file"
+    images = adapter.Adapter(session.Session(), connect_retries=2, status_code_retries=2,
+                             retriable_status_codes=[503], raise_exc=False)
+    path = tmp_path / "disk.img"
+    path.write_bytes(DATA)
+
+    def put(**options: Any) -> Any:
+        source = open_source(str(path))
+        assert source is not None
+        return images.put(url, data=upload_body(source), authenticated=False,
+                          status_code_retry_delay=0.01, **options)
+
+    try:
+        with pytest.raises(ImgcliError, match="cannot be sent again"):
+            put()
+        reply = put(connect_retries=0, status_code_retries=0, allow_reauth=False,
+                    redirect=False)
+        assert reply.status_code == 503
+        # Two whole bodies, one per put(); the refused retry sent headers at most.
+        time.sleep(0.1)
+        assert [n for n in puts if n == len(DATA)] == [len(DATA)] * 2
+        assert len(puts) <= 3
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def test_file_that_shrinks_while_sent_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "disk.img"
     path.write_bytes(DATA)
