@@ -3,7 +3,9 @@ openstackclient 10.5.0: the same output for the same data, the requests each com
 (from a HAR trace or keystoneauth's --debug log), and README's deliberate differences.
 
 Membership changes are made only on scratch images named `it-members-...`, created here
-and deleted afterwards; the seeded images are only read.
+and deleted afterwards; the seeded images are only read. Scratch images are hidden unless a
+test needs otherwise, so that listings compared elsewhere (test_parity, run at the same time
+on the shared cloud) rarely see them.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ class Scratch:
         self.devcloud = devcloud
         self.made: list[tuple[str, str]] = []  # (user, image ID)
 
-    def image(self, visibility: str = "shared", user: str = "admin") -> dict[str, Any]:
+    def image(self, visibility: str = "shared", user: str = "admin",
+              hidden: bool = True) -> dict[str, Any]:
         token, _ = self.devcloud.login(user)
         body = {"name": f"it-members-{uuid.uuid4().hex[:10]}", "visibility": visibility,
-                "disk_format": "raw", "container_format": "bare"}
+                "disk_format": "raw", "container_format": "bare", "os_hidden": hidden}
         r = requests.post(f"{self.devcloud.glance_url}/v2/images", json=body,
                           headers={"X-Auth-Token": token}, timeout=30)
         assert r.status_code == 201, r.text
@@ -144,7 +147,7 @@ def test_add_by_ids_is_one_post_and_the_member_exists(devcloud, scratch, project
 
 
 def test_add_by_names_is_one_lookup_each_then_the_post(devcloud, scratch, projects, warm):
-    image = scratch.image()
+    image = scratch.image(hidden=False)  # a hidden image costs a second name query
     ran, made = traced(devcloud, warm["admin"], "admin", "image", "add", "project",
                        image["name"], "demo")
     assert ran.code == 0, ran.err

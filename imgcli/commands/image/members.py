@@ -44,9 +44,9 @@ def add_project_arguments(parser: argparse.ArgumentParser, dest: str, help: str)
                              "in case collisions between project names exist.")
 
 
-def member_project(app: Any, name_or_id: str, domain: str | None) -> str:
+def member_project(conn: Connection, name_or_id: str, domain: str | None) -> str:
     """A project name is never sent as a member ID: Glance would take it as one."""
-    return identity.project_id(app.connection, name_or_id, domain, option="<project>",
+    return identity.project_id(conn, name_or_id, domain, option="<project>",
                                name_if_forbidden=False)
 
 
@@ -76,7 +76,7 @@ class AddProjectToImage(ExplainErrors, ShowOne):
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], Any]:
         conn = self.app.connection
-        project = member_project(self.app, parsed_args.project, parsed_args.project_domain)
+        project = member_project(conn, parsed_args.project, parsed_args.project_domain)
         try:
             member = resolve.on_image(conn, parsed_args.image,
                                       lambda image_id: images.add_member(conn, image_id, project))
@@ -102,7 +102,7 @@ class RemoveProjectImage(ExplainErrors, Command):
 
     def take_action(self, parsed_args: argparse.Namespace) -> None:
         conn = self.app.connection
-        project = member_project(self.app, parsed_args.project, parsed_args.project_domain)
+        project = member_project(conn, parsed_args.project, parsed_args.project_domain)
         resolve.on_image(conn, parsed_args.image,
                          lambda image_id: images.remove_member(conn, image_id, project))
 
@@ -136,7 +136,7 @@ class ShowProjectImage(ExplainErrors, ShowOne):
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], Any]:
         conn = self.app.connection
-        project = member_project(self.app, parsed_args.member, parsed_args.project_domain)
+        project = member_project(conn, parsed_args.member, parsed_args.project_domain)
         member = resolve.on_image(conn, parsed_args.image,
                                   lambda image_id: images.get_member(conn, image_id, project))
         return member_record(member)
