@@ -7,6 +7,8 @@ commands that change the cloud run on scratch images (`it-meta-...`, deleted aft
 ID and times, and openstacksdk's owner_specified.openstack.* bookkeeping, README); `set` and
 `unset` on twin images made identical through Glance's API, one per client, comparing the
 records Glance holds afterwards. README's deliberate differences have their own tests below.
+Scratch images are hidden, and an image a command creates is hidden at once, so that
+listings compared elsewhere on the shared cloud at the same time rarely see them.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class Glance:
     def twins(self, data: bytes | None = None, **body: Any) -> tuple[str, str]:
         """Two images alike in everything but ID and times: (openstack's, imgcli's)."""
         body = {"name": f"it-meta-{uuid.uuid4().hex[:10]}", "disk_format": "raw",
-                "container_format": "bare", **body}
+                "container_format": "bare", "os_hidden": True, **body}
         ids = []
         for _ in range(2):
             r = self.api("POST", "images", json=body)
@@ -113,6 +115,15 @@ class Glance:
                 assert self.api("PUT", f"images/{ids[-1]}/file", data=data, headers={
                     "Content-Type": "application/octet-stream"}).status_code == 204
         return ids[0], ids[1]
+
+    def hide(self, ran: Ran) -> None:
+        """Hide the image a create printed as JSON, and have it deleted at the end."""
+        if ran.code == 0:
+            image_id = json.loads(ran.out)["id"]
+            self.made.append(image_id)
+            patch = [{"op": "replace", "path": "/os_hidden", "value": True}]
+            self.api("PATCH", f"images/{image_id}", json=patch, headers={
+                "Content-Type": "application/openstack-images-v2.1-json-patch"})
 
     def record(self, image_id: str) -> dict[str, Any]:
         r = self.api("GET", f"images/{image_id}")
@@ -193,9 +204,8 @@ def test_create_is_the_same_as_openstackclient(devcloud, osc_on_a_terminal, home
     osc, imgcli = run_pair(devcloud, osc_on_a_terminal, homes["admin"], "admin",
                            ["image", "create", name, *shlex.split(args), "-f", "json"],
                            parallel=False)
-    for ran in (osc, imgcli):
-        if ran.code == 0:
-            glance.made.append(json.loads(ran.out)["id"])
+    glance.hide(osc)
+    glance.hide(imgcli)
     assert osc.code == 0, osc.err
     assert imgcli.code == 0, imgcli.err
     assert created(imgcli.out) == created(osc.out, drop=SDK_BOOKKEEPING)
@@ -207,9 +217,10 @@ def test_create_is_the_same_as_openstackclient(devcloud, osc_on_a_terminal, home
 SET_CASES = [
     ({}, "--name it-meta-renamed --min-disk 2 --min-ram 64 --protected --public "
          "--property a=1 --os-distro ubuntu --os-version 22.04 --architecture x86_64 "
-         "--kernel-id k --ramdisk-id r --hidden"),
+         "--kernel-id k --ramdisk-id r"),
     ({"tags": ["y", "z"]}, "--tag x --tag y"),
     ({"tags": ["y"], "extra": "old"}, "--property extra=new --property more=1 --tag y"),
+    # the only case that shows its twins in listings, for the moment before they go
     ({"visibility": "public"}, "--container-format ovf --disk-format qcow2 --unprotected "
                                "--community --unhidden"),
     ({}, "--project demo"),
@@ -294,7 +305,8 @@ def test_create_leaves_out_openstacksdks_bookkeeping(devcloud, osc_on_a_terminal
     name = f"it-meta-{uuid.uuid4().hex[:10]}"
     osc, imgcli = run_pair(devcloud, osc_on_a_terminal, homes["admin"], "admin",
                            ["image", "create", name, "-f", "json"], parallel=False)
-    glance.made += [json.loads(ran.out)["id"] for ran in (osc, imgcli) if ran.code == 0]
+    glance.hide(osc)
+    glance.hide(imgcli)
     theirs, ours = json.loads(osc.out)["properties"], json.loads(imgcli.out)["properties"]
     assert {k: theirs[k] for k in SDK_BOOKKEEPING} == {
         "owner_specified.openstack.md5": "", "owner_specified.openstack.sha256": "",
