@@ -24,7 +24,8 @@ demo: install
 	@echo 'Your turn, in this shell: . $(VENV)/bin/activate && eval "$$(python3 devcloud/cloud.py env)" && imgcli image list --all'
 
 # README command 2: lint and every test, the integration ones against the local cloud.
-test: install lint
+# docs-deps: the suite includes tests/docs, which opens the built site in headless Chromium.
+test: install lint docs-deps
 	$(PY) -m pytest
 
 lint: install
