@@ -249,18 +249,30 @@ def remove_member(conn: Connection, image_id: str, member_id: str) -> None:
 # ------------------------------------------------------------------ data and import
 
 
-def upload(conn: Connection, image_id: str, body: Any, stage: bool = False) -> None:
-    """`PUT /v2/images/{id}/file` (or `/stage` for glance-direct) → 204, the body streamed."""
+def upload(conn: Connection, image_id: str, body: Any, stage: bool = False,
+           size: int | None = None) -> None:
+    """`PUT /v2/images/{id}/file` (or `/stage` for glance-direct) → 204, the body streamed.
+
+    Sent exactly once: no connect or status retries, no re-authentication after a 401 and
+    no redirect, each of which would send the stream again (imgcli.transfer's body refuses
+    a second send). `size` (--size) becomes Glance's X-OpenStack-Image-Size, which it reads
+    for a chunked body that has no Content-Length."""
+    headers = {"Content-Type": OCTET_STREAM}
+    if size is not None:
+        headers["X-OpenStack-Image-Size"] = str(size)
     send(conn, "PUT", image_path(image_id, "stage" if stage else "file"), ok=(204,),
-         retry=False, data=body, headers={"Content-Type": OCTET_STREAM})
+         retry=False, allow_reauth=False, redirect=False, data=body, headers=headers)
 
 
-def download(conn: Connection, image_id: str, offset: int = 0) -> Response:
+def download(conn: Connection, image_id: str, offset: int = 0,
+             prefer: Sequence[str] = ()) -> Response:
     """`GET /v2/images/{id}/file` → 200 (or 206 from `offset`), the body left unread;
-    204 means the image has no data."""
+    204 means the image has no data. `prefer` (--store-preference) is Glance's `prefer`
+    query: the stores to read from first."""
     headers = {"Range": f"bytes={offset}-"} if offset else {}
+    params = {"prefer": ",".join(prefer)} if prefer else None
     return send(conn, "GET", image_path(image_id, "file"), ok=(200, 204, 206), stream=True,
-                headers=headers)
+                headers=headers, params=params)
 
 
 def start_import(conn: Connection, image_id: str, body: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from imgcli import images, resolve
-from imgcli.errors import ApiError, AuthError, NotFound
+from imgcli.errors import ApiError, AuthError, ImgcliError, NotFound
 
 ROOT = "http://glance.test/image/v2/"
 IMAGE_ID = "9c31f2c6-f22c-440e-b670-d8d5a5cc0405"
@@ -217,3 +217,44 @@ def test_on_image_with_an_unknown_id(conn: Any, requests_mock: Any) -> None:
     by_name(requests_mock, [])
     with pytest.raises(NotFound, match=f"^no image named or with ID '{IMAGE_ID}'$"):
         resolve.on_image(conn, IMAGE_ID, lambda i: images.delete_image(conn, i))
+
+
+# --- image data: sent once, whatever the answer ------------------------------------------
+
+@pytest.mark.parametrize("status, headers", [
+    (503, {}),  # the adapter retries a 503 for other requests
+    (401, {}),  # keystoneauth would fetch a new token and send again
+    (307, {"Location": ROOT + "elsewhere"}),  # and follow a redirect with the same body
+])
+def test_upload_is_sent_once(conn: Any, requests_mock: Any, status: int,
+                             headers: dict[str, str]) -> None:
+    sends: list[bytes] = []
+
+    def body() -> Any:
+        sends.append(b"")
+        yield b"image data"
+
+    requests_mock.put(ROOT + f"images/{IMAGE_ID}/file", status_code=status, headers=headers,
+                      text="no")
+    requests_mock.put(ROOT + "elsewhere", status_code=204)
+    with pytest.raises(ImgcliError, match=f"PUT .*/file failed: {status}"):
+        images.upload(conn, IMAGE_ID, body())
+    assert queries(requests_mock) == [f"PUT /image/v2/images/{IMAGE_ID}/file"]
+
+
+def test_upload_headers_and_stage(conn: Any, requests_mock: Any) -> None:
+    requests_mock.put(ROOT + f"images/{IMAGE_ID}/stage", status_code=204)
+    images.upload(conn, IMAGE_ID, b"data", stage=True, size=4)
+    sent = requests_mock.last_request
+    assert sent.headers["Content-Type"] == "application/octet-stream"
+    assert sent.headers["X-OpenStack-Image-Size"] == "4"
+    requests_mock.put(ROOT + f"images/{IMAGE_ID}/file", status_code=204)
+    images.upload(conn, IMAGE_ID, b"data")
+    assert "X-OpenStack-Image-Size" not in requests_mock.last_request.headers
+
+
+def test_download_prefers_stores_with_glances_prefer_query(conn: Any,
+                                                           requests_mock: Any) -> None:
+    requests_mock.get(ROOT + f"images/{IMAGE_ID}/file", content=b"data")
+    images.download(conn, IMAGE_ID, prefer=["fs2", "fs"])
+    assert queries(requests_mock) == [f"GET /image/v2/images/{IMAGE_ID}/file?prefer=fs2%2Cfs"]

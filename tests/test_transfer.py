@@ -844,3 +844,48 @@ def test_progress_on_a_terminal() -> None:
 def test_describe_data_without_hash() -> None:
     assert describe_data(10, None, None, None, complete=False) == \
         "<image data: 10 bytes (cut short), not hashed>"
+
+
+# -- additions for the commands: a named pipe, a terminal by path, the import status line -----
+
+
+def test_a_named_pipe_is_peeked_at_so_that_empty_is_known_before_sending(
+        tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    for data in (b"", DATA):
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(data,), daemon=True)
+        writer.start()
+        source = open_source(str(fifo))
+        assert source is not None and source.size is None
+        assert source.empty == (data == b"")
+        assert bytes(source.first) + source.file.read() == data
+        source.close()
+        writer.join(5)
+        fifo.unlink()
+
+
+def test_a_terminal_named_as_the_destination_is_refused() -> None:
+    leader, follower = os.openpty()
+    try:
+        with pytest.raises(UsageError) as err:
+            check_destination(os.ttyname(follower))
+        assert str(err.value) == TERMINAL
+    finally:
+        os.close(leader)
+        os.close(follower)
+    check_destination(os.devnull)  # a device that is not a terminal is written straight
+
+
+def test_status_line_redraws_on_a_terminal_only() -> None:
+    from imgcli.transfer import StatusLine
+
+    tty, pipe = FakeTTY(), io.StringIO()
+    for stream in (tty, pipe):
+        line = StatusLine(stream)
+        line.show("importing image x: importing (0 s)")
+        line.show("importing image x: active (1 s)")
+        line.finish()
+    assert tty.getvalue() == ("\r\x1b[Kimporting image x: importing (0 s)"
+                              "\r\x1b[Kimporting image x: active (1 s)\r\x1b[K")
+    assert pipe.getvalue() == ""

@@ -73,6 +73,17 @@ def _charset(content_type: str) -> str | None:
     return m.group(1) if m else None
 
 
+def data_body(carrier: Any, content_type: str) -> Body | None:
+    """An image-data body, as imgcli.transfer describes it: its size and hash, never its
+    bytes. The upload body and the downloaded response carry `imgcli_data_summary`."""
+    summary = getattr(carrier, "imgcli_data_summary", None)
+    if not isinstance(summary, str):
+        return None
+    found = re.match(r"<image data: (\d+) bytes", summary)
+    size = int(found.group(1)) if found else -1
+    return Body(summary, "note", content_type.split(";")[0].strip(), size)
+
+
 def parse_body(raw: Any, content_type: str, secrets: Secrets) -> Body:
     """Decode, parse and redact one body (request or response)."""
     mime = content_type.split(";")[0].strip()

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 from imgcli.errors import phrase
 from imgcli.trace import har, markdown
 from imgcli.trace.attribution import attribute
-from imgcli.trace.exchange import Body, Exchange, View, as_text, header_value, parse_body
+from imgcli.trace.exchange import (
+    Body,
+    Exchange,
+    View,
+    as_text,
+    data_body,
+    header_value,
+    parse_body,
+)
 from imgcli.trace.redact import Secrets, redact_argv, redact_header, redact_url
 
 if TYPE_CHECKING:
@@ -117,7 +125,8 @@ class Recorder:
                 elapsed_ms=round(ex.elapsed * 1000, 3),
                 http_version="HTTP/1.1",
                 req_headers=req_headers,
-                req_body=parse_body(req.body, header_value(req_headers, "content-type"), secrets),
+                req_body=data_body(req.body, header_value(req_headers, "content-type"))
+                or parse_body(req.body, header_value(req_headers, "content-type"), secrets),
             )
             resp = ex.response
             if resp is not None:
@@ -133,7 +142,10 @@ class Recorder:
                 # requests' private cache of the body: bytes once loaded, False while a
                 # stream is unread (reading it here would steal it from the caller).
                 content = getattr(resp, "_content", False)
-                if isinstance(content, bytes) or content is None:
+                summary = data_body(resp, ctype)
+                if summary is not None:
+                    view.resp_body = summary
+                elif isinstance(content, bytes) or content is None:
                     view.resp_body = parse_body(content, ctype, secrets)
                 else:
                     note = (

@@ -14,12 +14,19 @@ Download (image save)::
     download = prepare_download(path, image_id, Expected.from_image(image), progress)
     response = session.get(url, headers=download.headers, stream=True)
     result = download.save(response)                      # verified, then renamed into place
+
+The commands use them through Glance's calls (glance.py): upload_data() (the PUT, sent
+once, a broken connection worded as how far it got), save_data() (the record's status
+checked, then the verified GET), discard() (delete a half-made image and say so); and
+importing.py: import_body() and wait_for_import() (poll until the import lock is gone).
 """
 
 from imgcli.transfer.destination import check_destination, part_path
 from imgcli.transfer.download import Download, SaveResult, prepare_download
+from imgcli.transfer.glance import discard, no_data, save_data, upload_data
 from imgcli.transfer.hashing import BLOCK, DEFAULT_ALGORITHM, Expected, describe_data
-from imgcli.transfer.progress import Progress
+from imgcli.transfer.importing import StillImporting, import_body, wait_for_import
+from imgcli.transfer.progress import Progress, StatusLine
 from imgcli.transfer.upload import (
     SizedUploadBody,
     Source,
@@ -31,6 +38,8 @@ from imgcli.transfer.upload import (
 
 __all__ = [
     "BLOCK", "DEFAULT_ALGORITHM", "Download", "Expected", "Progress", "SaveResult",
-    "SizedUploadBody", "Source", "UploadBody", "check_destination", "check_upload",
-    "describe_data", "open_source", "part_path", "prepare_download", "upload_body",
+    "SizedUploadBody", "Source", "StatusLine", "StillImporting", "UploadBody",
+    "check_destination", "check_upload", "describe_data", "discard", "import_body",
+    "no_data", "open_source", "part_path", "prepare_download", "save_data", "upload_body",
+    "upload_data", "wait_for_import",
 ]

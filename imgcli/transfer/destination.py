@@ -36,9 +36,24 @@ def check_destination(path: str | None, stdout: Any = None) -> None:
         if not os.access(target, os.W_OK):
             raise UsageError(f"--file {path} is not writable; choose another path")
         if not stat.S_ISREG(os.stat(target).st_mode):
+            if is_terminal_device(target):  # --file /dev/tty, or /dev/stdout at a terminal
+                raise UsageError(TERMINAL)
             return  # /dev/null, a FIFO: written straight through, nothing is created beside
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"--file {path}: the directory {parent} is not writable")
+
+
+def is_terminal_device(path: str) -> bool:
+    if not stat.S_ISCHR(os.stat(path).st_mode):
+        return False
+    try:  # O_NONBLOCK: a device must not make us wait; O_NOCTTY: nor become our terminal
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 def part_path(destination: str, image_id: str) -> str:

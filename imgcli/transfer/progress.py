@@ -90,3 +90,25 @@ class Progress:
             self.stream.write(CLEAR_LINE)
             self.stream.flush()
             self.drawn_at = None
+
+
+class StatusLine:
+    """One line of state on stderr (an import's status while --wait polls), redrawn in
+    place; nothing at all when the stream is not a terminal."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = is_terminal(self.stream)
+        self.drawn = False
+
+    def show(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write(CLEAR_LINE + text)
+            self.stream.flush()
+            self.drawn = True
+
+    def finish(self) -> None:
+        if self.drawn:
+            self.stream.write(CLEAR_LINE)
+            self.stream.flush()
+            self.drawn = False

@@ -27,6 +27,11 @@ class Source:
     size: int | None  # a regular file's size (Content-Length); None for a pipe (chunked)
     first: bytes | memoryview = b""  # what peeking at a pipe read: sent before the rest
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to send: a 0-byte file, or a pipe that was at its end when peeked at."""
+        return self.size == 0 if self.size is not None else not self.first
+
     def close(self) -> None:
         self.file.close()
 
@@ -81,7 +86,16 @@ def open_file(path: str) -> Source:
     if stat.S_ISDIR(info.st_mode):
         file.close()
         raise UsageError(f"--file {path} is a directory; give the path of an image file")
-    return Source(path, file, info.st_size if stat.S_ISREG(info.st_mode) else None)
+    if stat.S_ISREG(info.st_mode):
+        return Source(path, file, info.st_size)
+    # A pipe such as <(xz -dc x.xz): peeked at like stdin, so that an empty one is known
+    # before any request.
+    try:
+        first = fill_block(file)
+    except OSError as exc:
+        file.close()
+        raise UsageError(unreadable(path, exc)) from None
+    return Source(path, file, None, first)
 
 
 def unreadable(path: str, exc: OSError) -> str:
@@ -168,6 +182,11 @@ class UploadBody:
         except OSError as exc:  # not OSError: urllib3 would take it for a network failure
             raise ImgcliError(f"reading {self.source.name} failed after {self.bytes_sent} "
                               f"bytes: {exc.strerror or exc}") from None
+
+    @property
+    def started(self) -> bool:
+        """The transport began reading the body: a failure now is one mid-upload."""
+        return self._blocks is not None
 
     def hexdigest(self, algorithm: str | None = None) -> str:
         """The hash of every byte sent; only once the whole body has gone."""

@@ -1,0 +1,269 @@
+"""Glance's interoperable import: `image stage`, `image import`, `image import info`.
+
+`stage` by ID is its one PUT; `import` by ID is its POST and one GET for the record it
+prints (more with --wait, which polls until the import has ended); `import info` one GET.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+from urllib.parse import urlsplit
+
+from cliff.command import Command
+from cliff.show import ShowOne
+
+from imgcli import images, records, resolve
+from imgcli.commands.base import ExplainErrors
+from imgcli.errors import ApiError, NotFound, UsageError
+
+METHODS = ("glance-direct", "web-download", "glance-download", "copy-image")
+REMOTE = ("remote_image", "remote_region", "remote_service_interface")
+
+
+def image_size(text: str) -> int:
+    """openstackclient's --size: a positive whole number of bytes."""
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid size (use a positive "
+                                         "integer)") from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError("Size must be a positive integer")
+    return size
+
+
+def add_data_options(parser: argparse.ArgumentParser, file_help: str) -> None:
+    """--file, --size and --progress, as `image create` and `image stage` have them."""
+    parser.add_argument("--file", dest="filename", metavar="<file>", help=file_help)
+    parser.add_argument("--size", metavar="<size>", type=image_size,
+                        help="Size of image data in bytes: checked against a file, and sent "
+                             "to Glance for piped data")
+    parser.add_argument("--progress", action="store_true", default=False,
+                        help="Show upload progress (bytes, rate, time left) on a terminal")
+
+
+def open_data(app: Any, args: argparse.Namespace, what: str) -> Any:
+    """The image data to send, opened before any request; None when there is none.
+
+    Implicit stdin is openstackclient's rule (data when stdin is neither a terminal nor
+    closed), except that an empty stdin is no data and that an interactive session's
+    stdin holds commands, not data. Data named explicitly must not be empty."""
+    import imgcli.transfer as transfer
+
+    if args.filename is None and app.interactive_mode:
+        source = None
+    else:
+        source = transfer.open_source(args.filename, app.stdin)
+    if args.filename is not None and (source is None or source.empty):
+        where = "stdin" if args.filename == "-" else args.filename
+        raise UsageError(f"--file {args.filename}: {where} is empty; {what}")
+    if args.size is not None:
+        if source is None:
+            raise UsageError("--size requires image data via --file or stdin")
+        if source.size is not None and source.size != args.size:
+            source.close()
+            raise UsageError(f"--size {args.size} but {source.name} holds {source.size} bytes")
+    return source
+
+
+def meter(app: Any, args: argparse.Namespace, source: Any, label: str) -> Any:
+    import imgcli.transfer as transfer
+
+    if not args.progress:
+        return None
+    total = source.size if source.size is not None else args.size
+    return transfer.Progress(total, label, app.stderr)
+
+
+class StageImage(ExplainErrors, Command):
+    """Upload data for a specific image to staging (interoperable image import, Image API
+    2.6 and later)"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        add_data_options(parser, "Local file that contains disk image to be uploaded "
+                                 "(- for stdin). Alternatively, images can be passed via "
+                                 "stdin.")
+        parser.add_argument("image", metavar="<image>",
+                            help="Image to upload data for (name or ID)")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> None:
+        import imgcli.transfer as transfer
+
+        source = open_data(self.app, parsed_args, "nothing to stage")
+        if source is None:
+            raise UsageError("no image data: give --file PATH, or pipe the data in")
+        connection = self.app.connection
+
+        def stage(image_id: str) -> None:
+            transfer.upload_data(connection, image_id, source, stage=True,
+                                 progress=meter(self.app, parsed_args, source, "staging"),
+                                 size=parsed_args.size, timeout=self.app.settings.api_timeout)
+
+        try:
+            on_image_once(connection, parsed_args.image, source, stage)
+        except KeyboardInterrupt as exc:
+            if str(exc):  # Glance puts an image whose staging broke off back to queued
+                self.app.stderr.write(f"{exc}; stage the data again\n")
+            raise
+        finally:
+            source.close()
+
+
+def on_image_once(connection: Any, ref: str, source: Any, call: Any) -> None:
+    """resolve.on_image for a call that sends image data: with an ID the PUT is the only
+    request; a 404 on it tries `ref` as a name, and the data is sent again only when it
+    can be read again (a file, from its start)."""
+    if not resolve.looks_like_id(ref):
+        call(str(resolve.image_by_name(connection, ref)["id"]))
+        return
+    start = source.file.tell() if source.size is not None else None
+    try:
+        call(ref)
+        return
+    except NotFound as by_id:
+        try:
+            image_id = str(resolve.image_by_name(connection, ref)["id"])
+        except NotFound:
+            raise NotFound(f"no image named or with ID {ref!r}") from by_id
+    if start is None:
+        raise ApiError(f"{ref!r} is the name of image {image_id}, not its ID, and piped data "
+                       f"cannot be sent twice: run the command again with {image_id}")
+    source.file.seek(start)
+    call(image_id)
+
+
+class ImportImage(ExplainErrors, ShowOne):
+    """Initiate the image import process (interoperable image import, Image API 2.6 and
+    later)"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("image", metavar="<image>",
+                            help="Image to initiate import process for (name or ID)")
+        parser.add_argument("--method", metavar="<method>", default="glance-direct",
+                            dest="import_method", choices=METHODS,
+                            help="Import method used for image import process: "
+                                 + ", ".join(METHODS) + " (default: glance-direct, which "
+                                 "needs the data staged first with `imgcli image stage`)")
+        parser.add_argument("--uri", metavar="<uri>",
+                            help="URI to download the external image (web-download only)")
+        parser.add_argument("--remote-image", metavar="<REMOTE_IMAGE>",
+                            help="(glance-download, which imgcli does not support)")
+        parser.add_argument("--remote-region", metavar="<REMOTE_GLANCE_REGION>",
+                            help="(glance-download, which imgcli does not support)")
+        parser.add_argument("--remote-service-interface",
+                            metavar="<REMOTE_SERVICE_INTERFACE>",
+                            help="(glance-download, which imgcli does not support)")
+        stores = parser.add_mutually_exclusive_group()
+        stores.add_argument("--store", metavar="<STORE>", dest="stores", nargs="+",
+                            action="extend", default=[],
+                            help="Backend store to upload image to (repeat the option, or "
+                                 "give several, for several stores; copy-image needs "
+                                 "--store or --all-stores)")
+        stores.add_argument("--all-stores", action="store_true", default=False,
+                            help="Make image available to all stores")
+        failure = parser.add_mutually_exclusive_group()
+        failure.add_argument("--allow-failure", action="store_true", dest="allow_failure",
+                             default=True,
+                             help="With several stores, keep the import going when one "
+                                  "fails (default)")
+        failure.add_argument("--disallow-failure", action="store_false",
+                             dest="allow_failure",
+                             help="With several stores, revert the import when one fails")
+        parser.add_argument("--wait", action="store_true",
+                            help="Wait until the import has ended (at most --timeout "
+                                 "seconds), print the final record, and fail with Glance's "
+                                 "reason if the import did")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...],
+                                                                     tuple[Any, ...]]:
+        import imgcli.transfer as transfer
+
+        args = parsed_args
+        check_import_options(args)
+        connection = self.app.connection
+        body = transfer.import_body(args.import_method, args.uri, args.stores,
+                                    args.all_stores, args.allow_failure)
+        image_id = resolve.on_image(connection, args.image,
+                                    lambda image_id: start(connection, image_id, body))
+        if not args.wait:
+            return records.show_record(images.get_image(connection, image_id))
+        try:
+            image = transfer.wait_for_import(
+                connection, image_id, self.app.settings.api_timeout, targets=args.stores,
+                copy=args.import_method == "copy-image",
+                status=transfer.StatusLine(self.app.stderr))
+        except KeyboardInterrupt:
+            self.app.stderr.write(f"stopped waiting: the import of image {image_id} goes on "
+                                  "in Glance\n")
+            raise
+        return records.show_record(image)
+
+
+def check_import_options(args: argparse.Namespace) -> None:
+    """openstackclient's checks, made before any request (exit 2)."""
+    method = args.import_method
+    if method == "glance-download":
+        raise UsageError("--method glance-download (from another region's Glance) is not "
+                         "supported by imgcli; use openstackclient for it")
+    for name in REMOTE:
+        if getattr(args, name):
+            raise UsageError(f"--{name.replace('_', '-')} is only for --method "
+                             "glance-download, which imgcli does not support")
+    if method == "web-download":
+        if not args.uri:
+            raise UsageError("--method web-download needs --uri: the URL Glance downloads "
+                             "the image from")
+        parts = urlsplit(args.uri)
+        if not (parts.scheme and parts.netloc):
+            raise UsageError(f"--uri {args.uri!r} is not a URL")
+    elif args.uri:
+        raise UsageError("--uri is only for --method web-download")
+    if method == "copy-image" and not (args.stores or args.all_stores):
+        raise UsageError("--method copy-image needs --store STORE or --all-stores")
+
+
+def start(connection: Any, image_id: str, body: dict[str, Any]) -> str:
+    """POST the import; a method the cloud has not enabled is one line listing those it
+    has (the only case that costs the extra GET /v2/info/import)."""
+    try:
+        images.start_import(connection, image_id, body)
+    except NotFound:
+        raise
+    except ApiError as exc:
+        text = str(exc)
+        if " 400 " in text and "Unknown import method name" in text:
+            raise ApiError(method_not_enabled(connection, body["method"]["name"])) from None
+        if " 409 " in text and "needs to be staged" in text:
+            raise ApiError(f"{text}: stage its data first with `imgcli image stage --file "
+                           f"PATH {image_id}`") from None
+        raise
+    return image_id
+
+
+def method_not_enabled(connection: Any, method: str) -> str:
+    try:
+        enabled = enabled_methods(images.import_info(connection))
+    except NotFound:
+        return "this cloud does not offer image import (no /v2/info/import)"
+    return (f"this cloud does not enable the import method {method!r}; it enables: "
+            + (", ".join(enabled) or "none"))
+
+
+def enabled_methods(info: dict[str, Any]) -> list[str]:
+    methods = info.get("import-methods")
+    value = methods.get("value") if isinstance(methods, dict) else None
+    return [str(m) for m in value] if isinstance(value, list) else []
+
+
+class ImportInfo(ExplainErrors, ShowOne):
+    """Show available import methods"""
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...],
+                                                                     tuple[Any, ...]]:
+        info = images.import_info(self.app.connection)
+        return ("import-methods",), (records.ListColumn(enabled_methods(info)),)
