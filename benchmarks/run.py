@@ -105,10 +105,18 @@ def median_wall(row: Row) -> float | None:
     return statistics.median(s.wall for s in row.samples) if row.valid else None
 
 
-def ratio(row: Row, base: Row | None) -> float | None:
-    """row's median over base's, only when both rows have every run valid."""
-    mine, theirs = median_wall(row), median_wall(base) if base else None
-    return mine / theirs if mine is not None and theirs else None
+def ratio(row: Row, base: Row | None, *more: Row | None) -> float | None:
+    """row's median over base's, only when both rows have every run valid.
+
+    With more bases, over the slowest of them (a bound such as max(curl, sha512)), and only
+    when every one of them has every run valid.
+    """
+    mine = median_wall(row)
+    theirs = [median_wall(b) if b else None for b in (base, *more)]
+    if mine is None or any(t is None for t in theirs):
+        return None
+    slowest = max(t for t in theirs if t is not None)
+    return mine / slowest if slowest else None
 
 
 @dataclass
@@ -394,15 +402,22 @@ def failure_note(row: Row) -> str:
     return "; ".join(f"{n}× {why}" for why, n in sorted(row.failures().items()))
 
 
+def failed_cells(row: Row) -> tuple[str, str] | None:
+    """What a row with any failed run shows instead of figures: ("N of M failed", every
+    reason with its count); None when every run counts (or there were none)."""
+    if row.valid or not row.samples:
+        return None
+    failed = sum(not s.ok for s in row.samples)
+    return f"{failed} of {len(row.samples)} failed", failure_note(row)
+
+
 def row_cells(row: Row, base: Row | None) -> list[str]:
     """The table cells of a row: figures only when every run of the row counts."""
     ident = [row.tool, row.case, "" if row.images is None else f"{row.images:,}", row.fmt]
     if not row.samples:
         return [*ident, "–", "–", "–", "–", "–", row.skipped]
-    if not row.valid:
-        failed = sum(not s.ok for s in row.samples)
-        return [*ident, f"{failed} of {len(row.samples)} failed", "–", "–", "–", "–",
-                failure_note(row)]
+    if failed := failed_cells(row):
+        return [*ident, failed[0], "–", "–", "–", "–", failed[1]]
     med = median_wall(row)
     assert med is not None
     walls = [s.wall for s in row.samples]
