@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml docs/requirements.txt
 	$(PY) -m pip install -q -e '.[test]' -r docs/requirements.txt
 	touch $@
 
-.PHONY: install demo test lint bench docs cloud-down
+.PHONY: install demo test lint bench bench-data docs cloud-down
 install: $(VENV)/.installed
 
 # README command 1: a real Keystone + Glance on 127.0.0.1, seeded, then the seed's command.
@@ -36,6 +36,16 @@ bench: install
 	python3 -m venv benchmarks/.venv-imgcli
 	benchmarks/.venv-imgcli/bin/pip install -q .
 	$(PY) benchmarks/run.py --imgcli benchmarks/.venv-imgcli/bin/imgcli --out docs/benchmark-latest.md
+
+# Image data (issue #12) against the local real Glance, started if it is down (never stopped:
+# it may be shared); openstack and glance from its clients venv. RUNS=7 SIZE_MIB=1024 to change.
+RUNS ?= 5
+SIZE_MIB ?= 256
+bench-data: install
+	python3 -m venv benchmarks/.venv-imgcli
+	benchmarks/.venv-imgcli/bin/pip install -q .
+	$(PY) benchmarks/data.py --imgcli benchmarks/.venv-imgcli/bin/imgcli --runs $(RUNS) \
+	  --size-mib $(SIZE_MIB) --out benchmarks/results/data-latest.md
 
 # The docs site serves its own mermaid (npm's, pinned in docs-tools/package-lock.json) so its
 # diagrams draw with no internet; tests/docs opens every page in headless Chromium to prove it.

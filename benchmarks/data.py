@@ -460,6 +460,14 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def no_figure(rows: dict[Key, Row], keys: tuple[Key, ...]) -> str:
+    """A target without a figure: not met when a row failed, not measured when one was
+    not run (an imgcli without the command, --skip)."""
+    failed = any(run.failed_cells(rows[k]) for k in keys if k in rows)
+    return (f"no figure ({without_figure(rows, keys)}) — "
+            + ("**not met**" if failed else "not measured"))
+
+
 def targets(rows: dict[Key, Row]) -> list[str]:
     """The issue's targets, each with the value measured and met / not met; a target whose
     rows have no valid figure is not met, and says which row failed."""
@@ -468,8 +476,8 @@ def targets(rows: dict[Key, Row]) -> list[str]:
     for key, what in ((save, "save"), (upload, "upload")):
         row = rows.get(key)
         if row is None or not row.valid:
-            lines.append(f"- Memory, {what}: peak RSS ≤ {MEMORY_CAP_MIB} MiB: no figure "
-                         f"({without_figure(rows, (key,))}) — **not met**")
+            lines.append(f"- Memory, {what}: peak RSS ≤ {MEMORY_CAP_MIB} MiB: "
+                         + no_figure(rows, (key,)))
             continue
         peak = max(s.rss_mib for s in row.samples)
         lines.append(f"- Memory, {what}: peak RSS ≤ {MEMORY_CAP_MIB} MiB: {peak:.0f} MiB "
@@ -486,7 +494,7 @@ def targets(rows: dict[Key, Row]) -> list[str]:
     for what, keys, judge_ratio in checks:
         q = ratio_of(rows, *keys)
         if q is None or q <= 0:
-            lines.append(f"- {what}: no figure ({without_figure(rows, keys)}) — **not met**")
+            lines.append(f"- {what}: " + no_figure(rows, keys))
         else:
             shown, ok = judge_ratio(q)
             lines.append(f"- {what}: {shown} — {_verdict(ok)}")
@@ -504,25 +512,28 @@ def tool_version(argv: list[str]) -> str:
     return lines[0] if p.returncode == 0 and lines else "?"
 
 
-def imgcli_not_ready(imgcli: Path | None) -> str:
-    """Why imgcli's rows cannot run (its data commands are missing), or ""."""
+def imgcli_not_ready(imgcli: Path | None) -> dict[str, str]:
+    """Why imgcli's download or upload row cannot run (its data command is missing)."""
     if imgcli is None:
-        return "imgcli not found"
+        return {DOWNLOAD: "imgcli not found", UPLOAD: "imgcli not found"}
+    why = {}
     commands = subprocess.run([str(imgcli), "help"], capture_output=True, text=True).stdout
     if "image save" not in commands:
-        return "this imgcli has no `image save` yet"
+        why[DOWNLOAD] = "this imgcli has no `image save` yet"
     create = subprocess.run([str(imgcli), "image", "create", "--help"], capture_output=True,
                             text=True).stdout
-    return "" if "--file" in create else "this imgcli's `image create` has no --file yet"
+    if "--file" not in create:
+        why[UPLOAD] = "this imgcli's `image create` has no --file yet"
+    return why
 
 
-def skips(args: argparse.Namespace, exes: dict[str, str], imgcli_why: str,
+def skips(args: argparse.Namespace, exes: dict[str, str], imgcli_why: dict[str, str],
           plan: list[Contender]) -> dict[Key, str]:
     skipped: dict[Key, str] = {}
     for c in plan:
         exe = fill(c.argv[0], exes)
-        if c.tool == "imgcli" and imgcli_why:
-            skipped[c.tool, c.case] = imgcli_why
+        if c.tool == "imgcli" and c.case in imgcli_why:
+            skipped[c.tool, c.case] = imgcli_why[c.case]
         elif not (Path(exe).exists() or shutil.which(exe)):
             skipped[c.tool, c.case] = f"{exe} not found"
         elif c.tool in args.skip or f"{c.tool}@{c.case}" in args.skip:
@@ -662,6 +673,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     sys.stdout.write(text)
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
     return 0
 

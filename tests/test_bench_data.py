@@ -504,3 +504,38 @@ def test_leftover_images_are_deleted_at_the_end(cloud, tmp_path):
         bench.cleanup()
         bench.glance.delete(bench.data.image_id)
     assert not any(i["name"].startswith("bench-data-test-") for i in cloud.images.values())
+
+
+def test_a_row_not_run_is_not_measured_rather_than_failed():
+    made = keyed(**GOOD)
+    del made["imgcli", UPLOAD]
+    lines = data.targets(made)
+    assert lines[1] == ("- Memory, upload: peak RSS ≤ 64 MiB: no figure (imgcli upload: "
+                        "not run) — not measured")
+    assert lines[4] == ("- upload within 1.2× of curl -T: no figure (imgcli upload: not run) "
+                        "— not measured")
+
+
+FAKE_IMGCLI = """\
+#!/bin/sh
+case "$*" in
+  help) echo "  image list     List available images"; echo "  image save     Save an image";;
+  "image create --help") echo "usage: imgcli image create [--id <id>] <image-name>";;
+esac
+"""
+
+
+def test_imgcli_rows_wait_for_its_data_commands(tmp_path):
+    imgcli = tmp_path / "imgcli"
+    imgcli.write_text(FAKE_IMGCLI)
+    imgcli.chmod(0o755)
+    why = data.imgcli_not_ready(imgcli)
+    assert why == {UPLOAD: "this imgcli's `image create` has no --file yet"}
+    args = data.parse_args(["--skip", "glance@upload", "--skip", "openstack"])
+    exes = {"imgcli": str(imgcli), "openstack": str(tmp_path / "nowhere" / "openstack"),
+            "glance": sys.executable, "python": sys.executable}
+    skipped = data.skips(args, exes, why, data.contenders())
+    assert skipped["imgcli", UPLOAD] == why[UPLOAD] and ("imgcli", DOWNLOAD) not in skipped
+    assert skipped["openstack", DOWNLOAD] == f"{exes['openstack']} not found"
+    assert skipped["glance", UPLOAD] == "skipped (--skip)"
+    assert ("glance", DOWNLOAD) not in skipped
