@@ -111,7 +111,7 @@ class DataGlance:
             return ""
         self.data[image["id"]] = data
         image.update(status="active", stores="fs",
-                     **hashes(data + b"!" if self.wrong_hash else data))
+                     **hashes(bytes([data[0] ^ 1]) + data[1:] if self.wrong_hash else data))
         return ""
 
     def get_file(self, request: Any, context: Any) -> Any:

@@ -359,6 +359,10 @@ def why(exc: BaseException) -> str:
         return "the connection closed early"
     if "ConnectionResetError" in text or "Connection reset" in text:
         return "the connection was reset"
+    if "RemoteDisconnected" in text or "without response" in text:
+        return "the server closed the connection without an answer"
+    if "BrokenPipe" in text or "Broken pipe" in text:
+        return "the server closed the connection"
     if "timed out" in text.lower() or "Timeout" in text:
         return "no data for too long"
     found = re.search(r"\[Errno -?\d+\] ([^\"')\]]+)", text)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from imgcli import images
 from imgcli.errors import ApiError, ImgcliError
-from imgcli.transfer.download import SaveResult, prepare_download, why
+from imgcli.transfer.download import Download, SaveResult, prepare_download, why
 from imgcli.transfer.hashing import Expected
 from imgcli.transfer.progress import Progress
 from imgcli.transfer.upload import Source, UploadBody, upload_body
@@ -125,4 +125,18 @@ def save_data(conn: Connection, image: Mapping[str, Any], destination: str | Non
     if response.status_code == 204:  # the record said active: it changed meanwhile
         download.close()
         raise ApiError(f"image {image_id} has no data (Glance answered 204 No Content)")
-    return download.save(response)
+    try:
+        return download.save(response)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(interrupted(download)) from None
+
+
+def interrupted(download: Download) -> str:
+    """What Ctrl-C left: the destination as it was, and the partial file to resume from."""
+    done = f"interrupted after {download.offset + download.received} bytes"
+    if download.target is None:
+        return f"{done}; what was written to {download.where} is incomplete"
+    if download.kept_partial:
+        return (f"{done}; {download.destination} is unchanged: run the same command again "
+                f"to resume from {download.kept_partial}")
+    return f"{done}; {download.destination} is unchanged"

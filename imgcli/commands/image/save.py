@@ -44,9 +44,14 @@ class SaveImage(ExplainErrors, Command):
         transfer.check_destination(path, self.app.stdout)
         image = resolve.image_record(self.app.connection, parsed_args.image)
         progress = transfer.Progress(None, "saving", self.app.stderr)
-        result = transfer.save_data(self.app.connection, image, path,
-                                    stdout=binary_stdout(self.app.stdout), progress=progress,
-                                    prefer=parsed_args.stores)
+        try:
+            result = transfer.save_data(self.app.connection, image, path,
+                                        stdout=binary_stdout(self.app.stdout),
+                                        progress=progress, prefer=parsed_args.stores)
+        except KeyboardInterrupt as exc:
+            if str(exc):
+                self.app.stderr.write(f"{exc}\n")
+            raise
         if result.resumed_from:
             self.app.stderr.write(f"resumed from byte {result.resumed_from} of "
                                   f"{result.size} (a partial file an earlier save kept)\n")
