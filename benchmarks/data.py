@@ -115,6 +115,10 @@ class Glance:
     """POST, GET, PATCH, DELETE and PUT of image data, on a new connection each (http.client:
     nothing to import in the runner that the measured tools would share)."""
 
+    # devcloud's Glance is on SQLite, shared with other work: a write can meet "database is
+    # locked" (500). The harness's own calls, all but the data PUT, are tried again.
+    RETRIES = (0.2, 0.5, 1, 2, 4)
+
     def __init__(self, endpoint: str, token: Callable[[], str]) -> None:
         parts = urllib.parse.urlsplit(endpoint)
         self.host, self.base = parts.netloc, parts.path.rstrip("/")
@@ -122,6 +126,15 @@ class Glance:
 
     def request(self, method: str, path: str, body: Any = None,
                 headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        for pause in (*self.RETRIES, None):
+            status, data = self.request_once(method, path, body, headers)
+            if status < 500 or pause is None or hasattr(body, "read"):
+                return status, data
+            time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def request_once(self, method: str, path: str, body: Any = None,
+                     headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.host, timeout=600, blocksize=MIB)
         try:
             conn.request(method, self.base + path, body=body,
@@ -316,17 +329,31 @@ class DataBench:
         def hide() -> None:
             # openstack and imgcli have no --hidden on create: hide at once, so that other
             # developers' listings on this shared cloud see it for as short a time as can be.
-            for image in self.glance.named(name):
-                if not image.get("os_hidden"):
-                    self.glance.hide(image["id"])
+            # A courtesy: if Glance refuses, the image is deleted in a moment anyway.
+            try:
+                for image in self.glance.named(name):
+                    if not image.get("os_hidden"):
+                        self.glance.hide(image["id"])
+            except (OSError, RuntimeError) as exc:
+                print(f"could not hide {name}: {exc}", file=sys.stderr)
 
-        return Job(argv, lambda _: check_image(self.glance.named(name), name, self.data),
-                   after=hide if not c.hides else lambda: None,
+        def check(_: bytes) -> str | None:
+            try:
+                images = self.glance.named(name)
+            except (OSError, RuntimeError) as exc:  # unchecked: it does not count
+                return f"not checked: {str(exc)[:80]}"
+            return check_image(images, name, self.data)
+
+        return Job(argv, check, after=hide if not c.hides else lambda: None,
                    cleanup=lambda: self.delete_named(name))
 
     def delete_named(self, name: str) -> None:
-        for image in self.glance.named(name):
-            self.glance.delete(image["id"])
+        """Every image with this name; a failure is said and left to cleanup() at the end."""
+        try:
+            for image in self.glance.named(name):
+                self.glance.delete(image["id"])
+        except (OSError, RuntimeError) as exc:
+            print(f"could not delete images named {name} yet: {exc}", file=sys.stderr)
 
     def once(self, c: Contender, record: bool = True) -> str | None:
         """Run the contender once; its failure, or None. Untimed checks and cleanup."""
@@ -366,12 +393,10 @@ class DataBench:
             self.once(c)
 
     def cleanup(self) -> None:
-        """Whatever is left of every name handed out (a crash between run and cleanup)."""
+        """Whatever is left of every name handed out (a crash between run and cleanup, a
+        DELETE Glance refused)."""
         for name in sorted(self.names):
-            try:
-                self.delete_named(name)
-            except Exception as exc:  # keep going: the others must still go
-                print(f"could not delete images named {name}: {exc}", file=sys.stderr)
+            self.delete_named(name)
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -559,7 +584,8 @@ def header(args: argparse.Namespace, exes: dict[str, str], data: Data, floor: fl
         f"Server: devcloud's real Keystone and Glance on 127.0.0.1 (file store, same disk, "
         f"same 2 cores as the clients). Image: {data.size // MIB} MiB of pseudo-random bytes "
         f"(`--data-seed {args.data_seed}`), raw/bare, sha512 {data.sha512[:16]}….",
-        f"{args.runs} runs per row after one discarded warm-up run each, the tools in a new "
+        f"{args.runs} run{'s' if args.runs != 1 else ''} per row after one discarded warm-up "
+        "run each, the tools in a new "
         f"random order each round (`--seed {seed}` repeats it); wall time from process start "
         "to exit; peak RSS is the child's ru_maxrss (highest of the runs; a child inherits "
         f"the launcher's {floor:.0f} MiB as a floor).",

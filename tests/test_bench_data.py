@@ -46,6 +46,7 @@ class FakeGlance(ThreadingHTTPServer):
         self.images: dict[str, dict[str, Any]] = {}
         self.data: dict[str, bytes] = {}
         self.deleted: list[dict[str, Any]] = []  # records as they were when deleted
+        self.fail_next: dict[str, int] = {}  # method: how many 500s to answer first
         self.lock = threading.Lock()
 
     @property
@@ -81,6 +82,10 @@ class Handler(BaseHTTPRequestHandler):
         return found.group(1), bool(found.group(2))
 
     def handle_one(self, method: str) -> None:
+        if self.server.fail_next.get(method, 0) > 0:  # SQLite's "database is locked"
+            self.server.fail_next[method] -= 1
+            self.body()
+            return self.reply(500, {"message": "database is locked"})
         try:
             image_id, file = self.route()
         except LookupError:
@@ -539,3 +544,34 @@ def test_imgcli_rows_wait_for_its_data_commands(tmp_path):
     assert skipped["openstack", DOWNLOAD] == f"{exes['openstack']} not found"
     assert skipped["glance", UPLOAD] == "skipped (--skip)"
     assert ("glance", DOWNLOAD) not in skipped
+
+
+def test_the_harness_tries_its_own_calls_again_after_a_500(cloud, monkeypatch):
+    monkeypatch.setattr(data.Glance, "RETRIES", (0, 0))
+    glance = data.Glance(cloud.endpoint, lambda: TOKEN)
+    image_id = glance.create("bench-data-test-retry")["id"]
+    try:
+        cloud.fail_next["PATCH"] = 2
+        glance.hide(image_id)  # the third try
+        assert cloud.images[image_id]["os_hidden"] is True
+        cloud.fail_next["PATCH"] = 3
+        with pytest.raises(RuntimeError, match="500"):
+            glance.hide(image_id)
+    finally:
+        cloud.fail_next.clear()
+        glance.delete(image_id)
+
+
+def test_an_upload_that_cannot_be_checked_does_not_count(cloud, tmp_path, monkeypatch):
+    monkeypatch.setattr(data.Glance, "RETRIES", (0,))
+    plan = [uploader(tmp_path, "imgcli")]
+    bench = make_bench(cloud, tmp_path, plan)
+    try:
+        job = bench.job(plan[0])
+        cloud.fail_next["GET"] = 2
+        assert job.check(b"").startswith("not checked: GET /v2/images?")
+    finally:
+        cloud.fail_next.clear()
+        bench.launcher.close()
+        bench.cleanup()
+        bench.glance.delete(bench.data.image_id)
