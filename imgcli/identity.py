@@ -33,11 +33,8 @@ def access(connection: Connection, needed_for: str) -> AccessInfo:
     return auth.get_access(connection.session)
 
 
-def token_fields(connection: Connection, fresh: bool = False) -> dict[str, str]:
-    """openstackclient's `token issue` record: only the fields this token has. `fresh`
-    asks Keystone for a new token even when a cached one is live."""
-    if fresh:
-        connection.session.auth.invalidate()
+def token_fields(connection: Connection) -> dict[str, str]:
+    """openstackclient's `token issue` record: only the fields this token has."""
     ref = access(connection, "token issue")
     fields: dict[str, str] = {}
     if ref.auth_token:

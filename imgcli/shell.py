@@ -184,8 +184,24 @@ class ImgcliApp(App):
                 self._connection.save()
         finally:
             if self.recorder is not None:
+                self.hold_secrets(self.recorder)
                 self.recorder.write(self.options.trace, self.stdout.captured(),
                                     str(err) if err is not None else None)
+
+    def hold_secrets(self, recorder: Any) -> None:
+        """Tell the trace every secret this run holds, including a cached token that no
+        request showed it (so `token issue` output is scrubbed too)."""
+        from imgcli.config import OPTIONS
+
+        if self._settings is not None:
+            for option in OPTIONS:
+                if option.secret:
+                    recorder.hold(self._settings.values.get(option.name),
+                                  is_token=option.name == "token")
+        auth = self._connection.session.auth if self._connection is not None else None
+        ref = getattr(auth, "auth_ref", None)
+        if ref is not None:
+            recorder.hold(ref.auth_token, is_token=True)
 
     def run_subcommand(self, argv: list[str]) -> int:
         try:

@@ -17,7 +17,14 @@ from imgcli.trace.exchange import (
     header_value,
     parse_body,
 )
-from imgcli.trace.redact import Secrets, redact_argv, redact_header, redact_url
+from imgcli.trace.redact import (
+    REDACTED,
+    Secrets,
+    digest,
+    redact_argv,
+    redact_header,
+    redact_url,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -32,6 +39,13 @@ class Recorder:
         self.argv = list(argv)
         self.created = time.time()
         self.exchanges: list[Exchange] = []
+        # Secrets the run holds whether or not they crossed the wire (a cached token that
+        # `token issue` prints): scrubbed from everything written, tokens as their digests.
+        self.held: list[tuple[str, bool]] = []
+
+    def hold(self, value: str | None, is_token: bool = False) -> None:
+        if value:
+            self.held.append((value, is_token))
 
     # -- recording (cheap: references only) ---------------------------------------------------
 
@@ -110,6 +124,8 @@ class Recorder:
 
     def _prepare(self) -> tuple[list[View], Secrets, list[str]]:
         secrets = Secrets()
+        for value, is_token in self.held:
+            secrets.add(value, digest(value) if is_token else REDACTED)
         argv = redact_argv(self.argv, secrets)
         views = []
         for ex in self.exchanges:
