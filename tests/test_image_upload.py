@@ -242,3 +242,13 @@ def test_the_trace_shows_the_upload_by_size_and_hash(glance, run, disk, tmp_path
     assert (f"<image data: {len(DATA)} bytes, application/octet-stream, sha512 "
             f"{hashlib.sha512(DATA).hexdigest()}>") in text
     assert DATA[:64].decode("latin-1") not in text
+
+
+def test_import_on_a_cloud_without_glance_direct_lists_its_methods(glance, run, disk):
+    glance.methods = ["web-download"]
+    result = run(["image", "create", "it-nogd", "--import", "--file", str(disk)])
+    image_id = glance.sent[1].split("/")[3]
+    assert result.code == 1
+    assert result.err == ("this cloud does not enable the import method 'glance-direct'; it "
+                          f"enables: web-download; the half-made image {image_id} was deleted\n")
+    assert glance.sent[-2:] == ["GET /v2/info/import", f"DELETE /v2/images/{image_id}"]

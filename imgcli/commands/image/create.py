@@ -10,15 +10,18 @@ a broken connection, a hash that differs, Ctrl-C) deletes the half-made image an
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cliff.show import ShowOne
 
 from imgcli import identity, images, records
 from imgcli.commands.base import ExplainErrors
 from imgcli.commands.image import options
-from imgcli.commands.image.imports import add_data_options, meter, open_data
+from imgcli.commands.image.imports import add_data_options, meter, open_data, start
 from imgcli.errors import ApiError, ImgcliError, UsageError
+
+if TYPE_CHECKING:
+    from imgcli.transfer import Source
 
 # The attributes create has an option for (--property NAME=... is refused for them).
 CREATE_OPTIONS = {**options.options_for(
@@ -87,7 +90,7 @@ class CreateImage(ExplainErrors, ShowOne):
                 source.close()
         return records.show_record(image)
 
-    def upload(self, image: dict[str, Any], source: Any,
+    def upload(self, image: dict[str, Any], source: Source,
                args: argparse.Namespace) -> dict[str, Any]:
         """Send the data into the new image and return its final record, verified; delete
         the image, and say so, if the data did not arrive whole."""
@@ -100,8 +103,7 @@ class CreateImage(ExplainErrors, ShowOne):
                                         progress=meter(self.app, args, source, "uploading"),
                                         size=args.size, timeout=timeout)
             if args.use_import:
-                images.start_import(connection, image_id,
-                                    transfer.import_body("glance-direct"))
+                start(connection, image_id, transfer.import_body("glance-direct"))
                 final = transfer.wait_for_import(connection, image_id, timeout,
                                                  status=transfer.StatusLine(self.app.stderr))
             else:

@@ -7,7 +7,8 @@ prints (more with --wait, which polls until the import has ended); `import info`
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cliff.command import Command
@@ -16,6 +17,10 @@ from cliff.show import ShowOne
 from imgcli import images, records, resolve
 from imgcli.commands.base import ExplainErrors
 from imgcli.errors import ApiError, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from imgcli.session import Connection
+    from imgcli.transfer import Progress, Source
 
 METHODS = ("glance-direct", "web-download", "glance-download", "copy-image")
 REMOTE = ("remote_image", "remote_region", "remote_service_interface")
@@ -43,7 +48,7 @@ def add_data_options(parser: argparse.ArgumentParser, file_help: str) -> None:
                         help="Show upload progress (bytes, rate, time left) on a terminal")
 
 
-def open_data(app: Any, args: argparse.Namespace, what: str) -> Any:
+def open_data(app: Any, args: argparse.Namespace, what: str) -> Source | None:
     """The image data to send, opened before any request; None when there is none.
 
     Implicit stdin is openstackclient's rule (data when stdin is neither a terminal nor
@@ -67,7 +72,8 @@ def open_data(app: Any, args: argparse.Namespace, what: str) -> Any:
     return source
 
 
-def meter(app: Any, args: argparse.Namespace, source: Any, label: str) -> Any:
+def meter(app: Any, args: argparse.Namespace, source: Source, label: str) -> Progress | None:
+    """The upload meter --progress asks for (drawn only when stderr is a terminal)."""
     import imgcli.transfer as transfer
 
     if not args.progress:
@@ -112,7 +118,8 @@ class StageImage(ExplainErrors, Command):
             source.close()
 
 
-def on_image_once(connection: Any, ref: str, source: Any, call: Any) -> None:
+def on_image_once(connection: Connection, ref: str, source: Source,
+                  call: Callable[[str], None]) -> None:
     """resolve.on_image for a call that sends image data: with an ID the PUT is the only
     request; a 404 on it tries `ref` as a name, and the data is sent again only when it
     can be read again (a file, from its start)."""
@@ -227,7 +234,7 @@ def check_import_options(args: argparse.Namespace) -> None:
         raise UsageError("--method copy-image needs --store STORE or --all-stores")
 
 
-def start(connection: Any, image_id: str, body: dict[str, Any]) -> str:
+def start(connection: Connection, image_id: str, body: dict[str, Any]) -> str:
     """POST the import; a method the cloud has not enabled is one line listing those it
     has (the only case that costs the extra GET /v2/info/import)."""
     try:
@@ -245,7 +252,7 @@ def start(connection: Any, image_id: str, body: dict[str, Any]) -> str:
     return image_id
 
 
-def method_not_enabled(connection: Any, method: str) -> str:
+def method_not_enabled(connection: Connection, method: str) -> str:
     try:
         enabled = enabled_methods(images.import_info(connection))
     except NotFound:
