@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,15 @@ SEED_ENV = {
     "OS_USER_DOMAIN_NAME": "Default",
     "OS_PROJECT_DOMAIN_NAME": "Default",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `imgcli image create` reads a piped stdin as image data, as openstackclient does: a
+    # command run by a test must never inherit the runner's stdin (an open, silent pipe in
+    # some CI runners would make it wait). Tests that feed stdin pass their own.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
 
 
 def load(name: str) -> Any:
