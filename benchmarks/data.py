@@ -571,11 +571,16 @@ def header(args: argparse.Namespace, exes: dict[str, str], data: Data, floor: fl
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "?"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "imgcli"],
+                           capture_output=True, text=True).stdout.strip()
+    # The imgcli measured may not be this tree's (--imgcli): --note says where it came from.
+    tree = f"tree at {commit}" + (", imgcli/ with uncommitted changes" if dirty else "")
     return [
         f"## Image data, {args.size_mib} MiB, {now}",
         "",
         f"Machine: {platform.platform()}, {run.cpu_model()}, {os.cpu_count()} cores; "
-        f"repository at {commit}; Python {platform.python_version()}.",
+        f"{tree}; Python {platform.python_version()}."
+        + (f" {args.note}" if args.note else ""),
         f"Tools: {tool_version([exes['imgcli'], '--version'])} ({exes['imgcli']}); "
         f"openstack {tool_version([exes['openstack'], '--version']).split()[-1]}; "
         f"glance {tool_version([exes['glance'], '--version'])}; "
@@ -614,6 +619,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=None, help="seed of the run order")
     ap.add_argument("--data-seed", type=int, default=12, help="seed of the image's bytes")
     ap.add_argument("--out", type=Path, help="also write the Markdown here")
+    ap.add_argument("--note", default="", help="a sentence for the header, e.g. where the "
+                    "imgcli measured was installed from")
     args = ap.parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1 << 32)
