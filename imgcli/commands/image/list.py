@@ -17,6 +17,7 @@ from cliff.lister import Lister
 
 from imgcli import identity, images, resolve
 from imgcli.commands.base import ExplainErrors
+from imgcli.commands.image.options import non_negative
 from imgcli.errors import UsageError
 from imgcli.images import PAGE_SIZE
 
@@ -89,16 +90,6 @@ def time_filter(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{when!r} is not an ISO 8601 time such as 2024-01-31T12:00:00Z") from None
     return f"{op}:{when}"
-
-
-def non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return value
 
 
 def one_or_in(values: list[str]) -> str:

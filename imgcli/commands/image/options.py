@@ -82,7 +82,7 @@ def property_key(key: str) -> str:
 
 
 def non_negative(text: str) -> int:
-    """Glance refuses a negative --min-disk/--min-ram with a 400: refuse it before sending."""
+    """A count or size: Glance refuses a negative one with a 400, so refuse it before sending."""
     try:
         value = int(text)
     except ValueError:
