@@ -4,7 +4,10 @@ Each row of ROWS is one page, docs/series/<page>.md: the command is run as
 `imgcli --no-cache --trace docs/series/<page>.md ...`, its trace is rewrapped into the page
 (seriespage.py), and the same command is run with openstackclient (`--debug`) to count what it
 sends. Setup makes scratch images through Glance's API (named SCRATCH, so that a rerun after a
-crash removes what the last one left); cleanup deletes them.
+crash removes what the last one left, and hidden, so that listings other work compares meanwhile
+on the shared cloud skip them); cleanup deletes them. A page whose trace shows image data other
+than as its length, type and hash is not published, and `image list` waits (--wait-for-seed)
+until the listing holds only the seed's images.
 
 A row whose command imgcli does not have yet is listed as waiting; so is one whose `why` (why
 imgcli sends what it sends, compared with openstackclient) is not written yet: that needs a look
@@ -22,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -61,8 +65,9 @@ class Cloud:
 
     def image(self, *, data: bytes | None = b"imgcli series\n" * 64, tags: tuple[str, ...] = (),
               members: tuple[str, ...] = (), staged: bool = False) -> str:
+        # Hidden: listings that other work on the shared cloud compares meanwhile skip it.
         body = {"name": SCRATCH, "disk_format": "raw", "container_format": "bare",
-                "tags": list(tags)}
+                "tags": list(tags), "os_hidden": True}
         image = self.session.post("/v2/images", json=body, endpoint_filter=GLANCE).json()
         url = f"/v2/images/{image['id']}"
         octets = {"Content-Type": "application/octet-stream"}
@@ -74,12 +79,34 @@ class Cloud:
             self.session.post(f"{url}/members", json=member, endpoint_filter=GLANCE)
         return str(image["id"])
 
+    def foreign(self) -> list[str]:
+        """The images `image list --all` shows that the seed did not make: other work's
+        scratch images on the shared cloud, which must not be recorded in the list page."""
+        sys.path.insert(0, str(REPO))
+        from devcloud.seed import seed_images
+
+        seeded = {image.name for image in seed_images()}
+        listing = self.session.get("/v2/images?visibility=all&limit=1000",
+                                   endpoint_filter=GLANCE).json()
+        return sorted(str(i["name"]) for i in listing["images"] if i["name"] not in seeded)
+
+    def wait_for_seed_only(self, seconds: float) -> list[str]:
+        """Wait until the listing holds only the seed's images; what is left after `seconds`."""
+        deadline = time.monotonic() + seconds
+        while (left := self.foreign()) and time.monotonic() < deadline:
+            print(f"waiting for images the seed did not make to go: {', '.join(left)}",
+                  flush=True)
+            time.sleep(10)
+        return left
+
     def clean(self, *names: str) -> None:
         for name in (SCRATCH, *names):
-            listing = self.session.get(f"/v2/images?name={name}", endpoint_filter=GLANCE).json()
-            for image in listing["images"]:
-                self.session.delete(f"/v2/images/{image['id']}", endpoint_filter=GLANCE,
-                                    raise_exc=False)
+            for hidden in ("false", "true"):  # a listing holds one or the other
+                listing = self.session.get(f"/v2/images?name={name}&os_hidden={hidden}",
+                                           endpoint_filter=GLANCE).json()
+                for image in listing["images"]:
+                    self.session.delete(f"/v2/images/{image['id']}", endpoint_filter=GLANCE,
+                                        raise_exc=False)
         shutil.rmtree(WORK, ignore_errors=True)
 
 
@@ -103,7 +130,7 @@ def scratch(*, tags: tuple[str, ...] = (), members: tuple[str, ...] = (),
 
 def upload_file(cloud: Cloud) -> dict[str, str]:
     WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "disk.img").write_bytes(b"imgcli series\n" * 4096)
+    (WORK / "disk.img").write_bytes(b"imgcli series\n" * 292)  # 4,088 bytes of raw data
     return {"file": "build/series/disk.img"}
 
 
@@ -134,17 +161,32 @@ class Row:
     why: str | None  # None: not written yet, the page waits
     setup: Setup = no_setup
     cleanup_names: tuple[str, ...] = field(default=())  # images the command itself creates
+    seed_only: bool = False  # its output lists images: record it with only the seed's there
 
 
 # From the series (shared/seed/series.md): what openstackclient sent in 2022, after the seed's
 # GET {auth_url} -> 300 and POST /v3/auth/tokens -> 201.
 ROWS = [
     Row("image-create", "image create",
-        ("image", "create", "--disk-format", "raw", "--file", "{file}", "--public",
+        ("image", "create", "--disk-format", "raw", "--file", "{file}", "--private",
          "--format", "json", "imgcli-series-create"),
-        "Creates an image record and uploads its data.",
+        "Creates an image record and uploads its data: a 4,088-byte raw file, into a private "
+        "image that `make series` deletes again. The trace shows the data as its length, type "
+        "and sha512, never its bytes.",
         auth_then("POST /v2/images 201", "PUT /v2/images/{id}/file 204"),
-        None, upload_file, ("imgcli-series-create",)),
+        "The same three requests as openstackclient 10.5.0: the `POST /v2/images` that makes "
+        "the record (`queued`), the `PUT .../file` that streams the data into it, and a `GET` "
+        "of the image. None can be saved: the record must exist before its data, and Glance's "
+        "hash of the data is known only after the upload. The series' client stopped after the "
+        "`PUT` and printed the record from before it (`status: queued`); today's "
+        "openstackclient reads the image again to print it, and so does imgcli, which also "
+        "makes that `GET` its check: the sha512 it computed while sending must equal Glance's "
+        "`os_hash_value`, and the bytes sent its `size`, or the image is deleted and the "
+        "command fails. openstackclient checks nothing there (the "
+        "`owner_specified.openstack.md5` and `.sha256` properties it sends in its `POST` are "
+        "empty strings, so openstacksdk skips its check), and imgcli does not send those "
+        "properties. With a cached token, imgcli's three requests are the whole run.",
+        upload_file, ("imgcli-series-create",)),
     Row("image-list", "image list", ("image", "list", "--all"),
         "Lists the images the project can see, of every visibility (`--all`).",
         auth_then("GET /image 300", "GET /v2/images?visibility=all 200"),
@@ -153,7 +195,8 @@ ROWS = [
         "asks again with a `marker` until a page has no `next` link, so on a cloud with more "
         "than 25 images it sends one request per 25. Both authenticate and discover the Image "
         "API version the same way; imgcli keeps the token and the endpoint in its cache, so a "
-        "later run sends the `GET /v2/images` alone."),
+        "later run sends the `GET /v2/images` alone.",
+        seed_only=True),
     Row("image-show", "image show", ("image", "show", "{id}", "--format", "json"),
         "Shows one image's record.",
         auth_then("GET /v2/images/{id} 200"),
@@ -163,9 +206,22 @@ ROWS = [
         "authenticates and discovers the API version again every time.",
         scratch()),
     Row("image-save", "image save", ("image", "save", "--file", "{out}", "{id}"),
-        "Downloads an image's data to a file.",
+        "Downloads an image's data (896 bytes) to a file. The trace shows the data as its "
+        "length, type and sha512, never its bytes.",
         auth_then("GET /v2/images/{id} 200", "GET /v2/images/{id}/file 200"),
-        None, save_to(scratch())),
+        "openstackclient looks the image up (`GET /v2/images/{id}`), and then openstacksdk's "
+        "download fetches the same record again for its hash before the `GET .../file`: the "
+        "same `GET` twice. imgcli reads the record once and keeps it: it holds the hash to "
+        "check (`os_hash_algo` and `os_hash_value`, else the md5 `checksum`) and the status, "
+        "so an image with no data yet is refused before any byte is asked for. Given a name, "
+        "the look-up `GET /v2/images?name=...` returns that same record, so a save by name is "
+        "two requests too. The data goes into a partial file beside the destination, renamed "
+        "over it only once the hash matched; openstacksdk 4.22 (under openstackclient 10.5.0) "
+        "writes into the destination as the data arrives and compares the hash only at the "
+        "end, so a mismatch leaves the wrong bytes in the file. The series' client "
+        "(openstacksdk of 2022) sent the same two requests as imgcli: it took the md5 to "
+        "check from the data's `Content-MD5` header instead of reading the record again.",
+        save_to(scratch())),
     Row("image-set", "image set", ("image", "set", "--tag", "cirros", "{id}"),
         "Adds a tag to an image.",
         auth_then("GET /v2/images/{id} 200", "PATCH /v2/images/{id} 200"),
@@ -221,9 +277,30 @@ ROWS = [
         "does not exist (only then is the argument looked up as a name).",
         scratch(members=("demo",))),
     Row("image-import", "image import",
-        ("image", "import", "--method", "glance-direct", "{id}"),
-        "Asks Glance to import image data already staged (interoperable image import).",
-        None, None, scratch(staged=True)),
+        ("image", "import", "--method", "glance-direct", "--wait", "--format", "json", "{id}"),
+        "Asks Glance to import image data already staged (interoperable image import, "
+        "`glance-direct`), and waits until the import has ended. `make series` staged 896 bytes "
+        "beforehand with Glance's `PUT /v2/images/{id}/stage`, the one request of "
+        "`imgcli image stage --file F ID`, so the page shows the import alone; "
+        "`imgcli image create --import --file F NAME` does both, and waits too.",
+        None,
+        "openstackclient first reads `GET /v2/info/import` to check that the cloud enables "
+        "the method, then the image (`GET /v2/images/{id}`) to check its status (`uploading`, "
+        "for `glance-direct`), then sends the `POST .../import`; it prints the record it read "
+        "before the import (status `uploading`), and its `--wait` is accepted and does "
+        "nothing. imgcli sends the `POST .../import` first, with the ID as given, and lets "
+        "Glance refuse what openstackclient checks beforehand: a method the cloud does not "
+        "enable (400: only then does imgcli read `/v2/info/import`, to list those it does), "
+        "an image with nothing staged (409, with the hint to stage first), an unknown ID "
+        "(404: only then is the argument looked up as a name). Then it reads the image for "
+        "the record it prints: without `--wait` that one `GET` ends the command (2 requests "
+        "with a cached token, where openstackclient sends 3). With `--wait` that `GET` is the "
+        "first poll: imgcli reads the image again, after 0.25 s and then 1.5 times longer "
+        "each time (at most 5 s), until Glance has dropped the import's lock "
+        "(`os_glance_import_task`), and prints the final record (`active`). So its count "
+        "grows with the import's length: the table above counts the polls of this run. A "
+        "failed import is exit 1 with the import task's message.",
+        scratch(staged=True)),
 ]
 
 
@@ -247,8 +324,11 @@ def run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 def record(row: Row, cloud: Cloud, env: dict[str, str], openstack: Path, version: str,
-           why: str) -> None:
+           why: str, wait: float = 0) -> None:
     cloud.clean(*row.cleanup_names)
+    if row.seed_only and (left := cloud.wait_for_seed_only(wait)):
+        raise Failed(f"the listing still holds images the seed did not make after {wait:.0f} "
+                     f"s: {', '.join(left)}; the page is left as it was")
     values = row.setup(cloud)
     page = PAGES / f"{row.page}.md"
     before = page.read_text(encoding="utf-8") if page.exists() else None
@@ -265,6 +345,15 @@ def record(row: Row, cloud: Cloud, env: dict[str, str], openstack: Path, version
         cloud.clean(*row.cleanup_names)
         raise
     trace = Trace.parse(page.read_text(encoding="utf-8"))
+    shown = seriespage.unsummarised_data(trace)
+    if shown:  # image data must appear as its length, type and hash: never publish its bytes
+        if before is None:
+            page.unlink(missing_ok=True)
+        else:
+            page.write_text(before, encoding="utf-8")
+        cloud.clean(*row.cleanup_names)
+        raise Failed("image data in the trace not summarised as length, type and hash: "
+                     + "; ".join(shown))
     cloud.clean(*row.cleanup_names)
     values = row.setup(cloud)  # openstackclient gets scratch images of its own
     argv = [word.format_map(values) for word in row.argv]
@@ -316,6 +405,9 @@ def index(waiting: dict[str, str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pages", nargs="*", help="only these pages (default: every row)")
+    parser.add_argument("--wait-for-seed", type=float, default=600, metavar="SECONDS",
+                        help="how long to wait for other work's images to leave the listing "
+                             "before recording `image list` (default 600)")
     parser.add_argument("--draft", action="store_true",
                         help="also record rows with no `why` yet, to write it (do not commit)")
     args = parser.parse_args()
@@ -340,7 +432,7 @@ def main() -> int:
         if row.title in have and why and (not args.pages or row.page in args.pages):
             print(f"recording {row.title}", flush=True)
             try:
-                record(row, cloud, env, openstack, version, why)
+                record(row, cloud, env, openstack, version, why, args.wait_for_seed)
             except Failed as failure:
                 failed[row.title] = str(failure)
     unrecorded = {row.title: "its recording failed" for row in ROWS

@@ -74,6 +74,45 @@ class Trace:
         return found
 
 
+# How a trace shows image data (imgcli.transfer.hashing.describe_data): length, type and hash.
+DATA_SUMMARY = re.compile(r"<image data: \d+ bytes, [^,<>\n]+, [a-z0-9]+ [0-9a-f]{32,128}>")
+_DATA_PATH = re.compile(r"/v2/images/[^/]+/(file|stage)$")
+
+
+def _body_tab(section: str) -> str:
+    """The text of a request or response section's Body tab (its indented code block)."""
+    tab = section.split('=== "Body"', 1)[-1] if '=== "Body"' in section else ""
+    lines = [line[4:] for line in tab.splitlines() if line.startswith("    ")]
+    return "\n".join(line for line in lines if not line.startswith("```")).strip()
+
+
+def unsummarised_data(trace: Trace) -> list[str]:
+    """Each image-data body of the trace (a PUT's to .../file or .../stage, a GET's answer
+    from .../file) not shown as its length, type and hash: the bytes, or nothing at all.
+    `trace` is imgcli's trace, or a published page (whose section render() renames)."""
+    sections = trace.sections
+    body = sections.get("Request/Response") or sections.get("Requests and responses", "")
+    chunks = re.split(r"^### \(\d+\) ", body, flags=re.MULTILINE)[1:]
+    problems: list[str] = []
+    sent: Request | None = None
+    for chunk in chunks:
+        heading, _, rest = chunk.partition("\n")
+        heading = re.sub(r"\\(.)", r"\1", heading)
+        first, _, target = heading.partition(" ")
+        if first.isupper():  # a request
+            sent = Request(first, target, None)
+            if first == "PUT" and _DATA_PATH.search(sent.path):
+                shown = _body_tab(rest)
+                if not DATA_SUMMARY.fullmatch(shown):
+                    problems.append(f"{first} {sent.path}: request body {shown[:80]!r}")
+        elif sent is not None and sent.method == "GET" and sent.path.endswith("/file"):
+            if first.startswith("2"):
+                shown = _body_tab(rest)
+                if not DATA_SUMMARY.fullmatch(shown):
+                    problems.append(f"GET {sent.path} → {first}: response body {shown[:80]!r}")
+    return problems
+
+
 # urllib3's debug line for each request openstackclient sends: `http://host:port "GET /p HTTP/1.1"
 # 200 123` (keystoneauth logs the token request differently, urllib3 logs them all alike).
 _URLLIB3 = re.compile(r'^https?://\S+ "([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3})', re.MULTILINE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -98,3 +99,33 @@ def test_page_has_the_parts_in_order_and_the_counts(trace):
     }}
     assert "| openstackclient in the series (2022, devstack) | 5 | 2 | 3 |" in page
     assert page.rstrip().endswith("Because.")
+
+
+PAGES = Path(__file__).resolve().parents[2] / "docs" / "series"
+
+
+def published(name: str) -> Trace:
+    text = (PAGES / name).read_text(encoding="utf-8")
+    return Trace.parse(text.split("\n---\n", 1)[1].lstrip("\n"))  # past the front matter
+
+
+def test_published_pages_show_image_data_as_length_type_and_hash():
+    data = 0
+    for page in sorted(PAGES.glob("image-*.md")):
+        trace = published(page.name)
+        assert seriespage.unsummarised_data(trace) == [], page.name
+        body = trace.sections["Requests and responses"]
+        data += len(seriespage.DATA_SUMMARY.findall(body))
+    assert data >= 2  # create's upload and save's download: the check is not vacuous
+
+
+@pytest.mark.parametrize("page, shown", [
+    ("image-create.md", "imgcli series\nimgcli series"),  # the bytes themselves
+    ("image-save.md", "<streamed body, not captured>"),  # nothing
+    ("image-save.md", "<image data: 896 bytes, application/octet-stream, not hashed>"),
+])
+def test_image_data_shown_otherwise_is_caught(page, shown):
+    text = (PAGES / page).read_text(encoding="utf-8")
+    spoilt = re.sub(r"<image data: [^>]*>", lambda _: shown.replace("\n", "\n    "), text)
+    trace = Trace.parse(spoilt.split("\n---\n", 1)[1].lstrip("\n"))
+    assert len(seriespage.unsummarised_data(trace)) == 1
