@@ -506,7 +506,8 @@ def targets(rows: dict[Key, Row]) -> list[str]:
             continue
         peak = max(s.rss_mib for s in row.samples)
         lines.append(f"- Memory, {what}: peak RSS ≤ {MEMORY_CAP_MIB} MiB: {peak:.0f} MiB "
-                     f"(highest of {len(row.samples)} runs) — {_verdict(peak <= MEMORY_CAP_MIB)}")
+                     f"(highest of {len(row.samples)} run{'s' if len(row.samples) > 1 else ''}) — "
+                     f"{_verdict(peak <= MEMORY_CAP_MIB)}")
     checks = [
         (f"save within {SAVE_BOUND}× of max(curl -o, sha512)", (save, CURL_O, HASHLIB_ROW),
          lambda q: (f"{q:.2f}×", q <= SAVE_BOUND)),

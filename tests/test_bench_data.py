@@ -447,7 +447,7 @@ def keyed(**walls: tuple[float, ...] | str) -> dict[data.Key, run.Row]:
 def test_targets_give_each_figure_and_verdict():
     assert data.targets(keyed(**GOOD)) == [
         "- Memory, save: peak RSS ≤ 64 MiB: 40 MiB (highest of 3 runs) — met",
-        "- Memory, upload: peak RSS ≤ 64 MiB: 40 MiB (highest of 1 runs) — met",
+        "- Memory, upload: peak RSS ≤ 64 MiB: 40 MiB (highest of 1 run) — met",
         "- save within 1.3× of max(curl -o, sha512): 1.11× — met",
         "- save at least 2.5× faster than openstack: 3.00× faster (0.33× its time) — met",
         "- upload within 1.2× of curl -T: 1.17× — met",
