@@ -22,67 +22,15 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from scratch import ScratchImages
 
 cloud = sys.modules["devcloud_cloud"]  # loaded by conftest.py
 CIRROS = "cirros-0.5.1-x86_64-disk"
 
 
-class Scratch:
-    """Images made through Glance's API for one test, deleted when it ends."""
-
-    def __init__(self, devcloud: Any) -> None:
-        self.devcloud = devcloud
-        self.made: list[str] = []
-
-    def api(self, method: str, path: str, user: str = "admin", **kwargs: Any) -> Any:
-        token, _ = self.devcloud.login(user)
-        headers = {"X-Auth-Token": token, **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.devcloud.glance_url}/v2/{path}",
-                                headers=headers, timeout=30, **kwargs)
-
-    def name(self) -> str:
-        return f"it-meta-{uuid.uuid4().hex[:10]}"
-
-    def image(self, data: bytes | None = None, user: str = "admin",
-              **body: Any) -> dict[str, Any]:
-        body = {"name": self.name(), "disk_format": "raw", "container_format": "bare",
-                "os_hidden": True, **body}
-        r = self.api("POST", "images", user, json=body)
-        assert r.status_code == 201, r.text
-        self.made.append(r.json()["id"])
-        if data is not None:
-            put = self.api("PUT", f"images/{r.json()['id']}/file", user, data=data,
-                           headers={"Content-Type": "application/octet-stream"})
-            assert put.status_code == 204, put.text
-        return self.get(r.json()["id"])
-
-    def get(self, image_id: str) -> dict[str, Any]:
-        r = self.api("GET", f"images/{image_id}")
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def hide(self, image_id: str) -> None:
-        """Hide an image a command made, and have it deleted at the end."""
-        if image_id not in self.made:
-            self.made.append(image_id)
-        patch = [{"op": "replace", "path": "/os_hidden", "value": True}]
-        self.api("PATCH", f"images/{image_id}", json=patch,
-                 headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
-
-    def exists(self, image_id: str) -> bool:
-        return self.api("GET", f"images/{image_id}").status_code == 200
-
-    def delete_all(self) -> None:
-        patch = [{"op": "replace", "path": "/protected", "value": False}]
-        for image_id in self.made:
-            self.api("PATCH", f"images/{image_id}", json=patch,
-                     headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
-            self.api("DELETE", f"images/{image_id}")
-
-
 @pytest.fixture
-def scratch(devcloud: Any) -> Iterator[Scratch]:
-    made = Scratch(devcloud)
+def scratch(devcloud: Any) -> Iterator[ScratchImages]:
+    made = ScratchImages(devcloud, "it-meta")
     try:
         yield made
     finally:
@@ -175,7 +123,7 @@ def test_create_is_one_post_and_prints_what_show_prints(devcloud, homes, scratch
     scratch.made.append(created["id"])
     shown = imgcli(devcloud, homes["admin"], "admin", "image", "show", created["id"],
                    "-f", "json")
-    scratch.hide(created["id"])
+    scratch.adopt(created["id"])
     assert json.loads(shown.stdout) == created
     assert [line.split(" ")[:2] for line in sent] == [
         ["GET", "/identity/v3/projects?name=demo"], ["POST", "/v2/images"]]
@@ -190,7 +138,7 @@ def test_create_is_one_post_and_prints_what_show_prints(devcloud, homes, scratch
 def test_create_with_the_tokens_own_project_is_only_the_post(devcloud, homes, scratch):
     result, sent = traced(devcloud, homes["admin"], "admin", "image", "create",
                           scratch.name(), "--project", "admin", "-f", "value", "-c", "id")
-    scratch.hide(result.stdout.strip())
+    scratch.adopt(result.stdout.strip())
     assert [line.split(" ")[:2] for line in sent] == [["POST", "/v2/images"]]
 
 

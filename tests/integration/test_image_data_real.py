@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from osc_pair import run_pair
+from scratch import ScratchImages
 
 cloud = sys.modules["devcloud_cloud"]  # loaded by conftest.py
 
@@ -31,47 +30,12 @@ DATA = os.urandom(6 << 20) + b"the end"  # 6 MiB and a bit: several blocks, the 
 PATCH = "application/openstack-images-v2.1-json-patch"
 
 
-class Scratch:
-    """Images and published files made for one test, removed when it ends."""
+class Scratch(ScratchImages):
+    """Scratch images, and files published on devcloud's web server for web-download."""
 
     def __init__(self, devcloud: Any) -> None:
-        self.devcloud = devcloud
-        self.made: list[str] = []
+        super().__init__(devcloud, "it-data")
         self.files: list[str] = []
-        self.token, _ = devcloud.login("admin")
-
-    def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"X-Auth-Token": self.token, **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.devcloud.glance_url}/v2/{path}",
-                                headers=headers, timeout=60, **kwargs)
-
-    def name(self) -> str:
-        return f"it-data-{uuid.uuid4().hex[:10]}"
-
-    def image(self, data: bytes | None = None, stage: bool = False) -> dict[str, Any]:
-        body = {"name": self.name(), "disk_format": "raw", "container_format": "bare",
-                "os_hidden": True}
-        r = self.api("POST", "images", json=body)
-        assert r.status_code == 201, r.text
-        image_id = r.json()["id"]
-        self.made.append(image_id)
-        if data is not None:
-            put = self.api("PUT", f"images/{image_id}/{'stage' if stage else 'file'}",
-                           data=data, headers={"Content-Type": "application/octet-stream"})
-            assert put.status_code == 204, put.text
-        return self.get(image_id)
-
-    def adopt(self, image_id: str) -> None:
-        """An image a command made: hidden at once, deleted at the end."""
-        self.made.append(image_id)
-        r = self.api("PATCH", f"images/{image_id}", headers={"Content-Type": PATCH},
-                     json=[{"op": "replace", "path": "/os_hidden", "value": True}])
-        assert r.status_code == 200, r.text
-
-    def get(self, image_id: str) -> dict[str, Any]:
-        r = self.api("GET", f"images/{image_id}")
-        assert r.status_code == 200, r.text
-        return r.json()
 
     def by_name(self, name: str) -> list[dict[str, Any]]:
         found = []
@@ -88,19 +52,7 @@ class Scratch:
     def clean(self) -> None:
         for name in self.files:
             cloud.unpublish(name)
-        left = []
-        for image_id in self.made:
-            # Glance refuses (409) to delete an image while an import task still holds it, a
-            # moment after an import ends, and devcloud's SQLite can answer 500 ("database is
-            # locked") while an import thread writes: try again before giving up, and fail
-            # loudly, since a leftover image breaks the exact-listing tests that run later.
-            deadline = time.monotonic() + 60
-            while ((status := self.api("DELETE", f"images/{image_id}").status_code) == 409
-                   or status >= 500) and time.monotonic() < deadline:
-                time.sleep(0.5)
-            if status not in (204, 404):
-                left.append(f"{image_id}: {status}")
-        assert not left, f"scratch images not deleted: {left}"
+        self.delete_all()
 
 
 @pytest.fixture

@@ -23,41 +23,26 @@ from typing import Any
 import pytest
 import requests
 from osc_pair import Ran, run_pair
+from scratch import ScratchImages
 
 RECORD_KEYS = ["created_at", "image_id", "member_id", "schema", "status", "updated_at"]
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
-class Scratch:
-    """Images made for one test through Glance's API, deleted when it ends."""
+class Scratch(ScratchImages):
+    """Images made for one test, with a member look-up of their own."""
 
     def __init__(self, devcloud: Any) -> None:
-        self.devcloud = devcloud
-        self.made: list[tuple[str, str]] = []  # (user, image ID)
+        super().__init__(devcloud, "it-members")
 
-    def image(self, visibility: str = "shared", user: str = "admin",
+    def image(self, visibility: str = "shared", user: str = "admin",  # type: ignore[override]
               hidden: bool = True) -> dict[str, Any]:
-        token, _ = self.devcloud.login(user)
-        body = {"name": f"it-members-{uuid.uuid4().hex[:10]}", "visibility": visibility,
-                "disk_format": "raw", "container_format": "bare", "os_hidden": hidden}
-        r = requests.post(f"{self.devcloud.glance_url}/v2/images", json=body,
-                          headers={"X-Auth-Token": token}, timeout=30)
-        assert r.status_code == 201, r.text
-        self.made.append((user, r.json()["id"]))
-        return r.json()
+        return super().image(user=user, visibility=visibility, os_hidden=hidden)
 
     def members(self, image_id: str) -> list[tuple[str, str]]:
-        token, _ = self.devcloud.login("admin")
-        r = requests.get(f"{self.devcloud.glance_url}/v2/images/{image_id}/members",
-                         headers={"X-Auth-Token": token}, timeout=30)
+        r = self.api("GET", f"images/{image_id}/members")
         assert r.status_code == 200, r.text
         return sorted((m["member_id"], m["status"]) for m in r.json()["members"])
-
-    def delete_all(self) -> None:
-        for user, image_id in self.made:
-            token, _ = self.devcloud.login(user)
-            requests.delete(f"{self.devcloud.glance_url}/v2/images/{image_id}",
-                            headers={"X-Auth-Token": token}, timeout=30)
 
 
 @pytest.fixture

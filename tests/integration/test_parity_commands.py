@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from osc_pair import Ran, run_pair
+from scratch import ScratchImages
 
 cloud = sys.modules["devcloud_cloud"]  # loaded by conftest.py
 UNICODE = 'Ünïcode 画像 "quoted", comma'
@@ -88,47 +88,25 @@ def osc_on_a_terminal(osc_bin: Path, tmp_path_factory: pytest.TempPathFactory) -
     return folder
 
 
-class Glance:
+class Glance(ScratchImages):
     """Glance's API as admin (or demo), for scratch images and reading the results."""
 
     def __init__(self, devcloud: Any) -> None:
-        self.devcloud = devcloud
-        self.made: list[str] = []
-
-    def api(self, method: str, path: str, user: str = "admin", **kwargs: Any) -> Any:
-        token, _ = self.devcloud.login(user)
-        headers = {"X-Auth-Token": token, **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.devcloud.glance_url}/v2/{path}",
-                                headers=headers, timeout=30, **kwargs)
+        super().__init__(devcloud, "it-meta")
 
     def twins(self, data: bytes | None = None, **body: Any) -> tuple[str, str]:
         """Two images alike in everything but ID and times: (openstack's, imgcli's)."""
-        body = {"name": f"it-meta-{uuid.uuid4().hex[:10]}", "disk_format": "raw",
-                "container_format": "bare", "os_hidden": True, **body}
-        ids = []
-        for _ in range(2):
-            r = self.api("POST", "images", json=body)
-            assert r.status_code == 201, r.text
-            ids.append(r.json()["id"])
-            self.made.append(ids[-1])
-            if data is not None:
-                assert self.api("PUT", f"images/{ids[-1]}/file", data=data, headers={
-                    "Content-Type": "application/octet-stream"}).status_code == 204
-        return ids[0], ids[1]
+        body.setdefault("name", self.name())
+        first, second = (self.image(data, **body)["id"] for _ in range(2))
+        return first, second
 
     def hide(self, ran: Ran) -> None:
         """Hide the image a create printed as JSON, and have it deleted at the end."""
         if ran.code == 0:
-            image_id = json.loads(ran.out)["id"]
-            self.made.append(image_id)
-            patch = [{"op": "replace", "path": "/os_hidden", "value": True}]
-            self.api("PATCH", f"images/{image_id}", json=patch, headers={
-                "Content-Type": "application/openstack-images-v2.1-json-patch"})
+            self.adopt(json.loads(ran.out)["id"])
 
     def record(self, image_id: str) -> dict[str, Any]:
-        r = self.api("GET", f"images/{image_id}")
-        assert r.status_code == 200, r.text
-        return r.json()
+        return self.get(image_id)
 
     def alike(self, image_id: str) -> dict[str, Any]:
         """The record without what differs between twins; tags as a set (openstackclient
@@ -136,13 +114,6 @@ class Glance:
         record = {k: v for k, v in self.record(image_id).items() if k not in PER_IMAGE}
         record["tags"] = sorted(record["tags"])
         return record
-
-    def delete_all(self) -> None:
-        unprotect = [{"op": "replace", "path": "/protected", "value": False}]
-        for image_id in self.made:
-            self.api("PATCH", f"images/{image_id}", json=unprotect, headers={
-                "Content-Type": "application/openstack-images-v2.1-json-patch"})
-            self.api("DELETE", f"images/{image_id}")
 
 
 @pytest.fixture
