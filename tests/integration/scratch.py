@@ -20,6 +20,12 @@ class ScratchImages:
         self.made: list[str] = []
         self._tokens: dict[str, str] = {}
 
+    def __enter__(self) -> ScratchImages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.delete_all()
+
     def api(self, method: str, path: str, user: str = "admin", **kwargs: Any) -> Any:
         if user not in self._tokens:
             self._tokens[user] = self.devcloud.login(user)[0]

@@ -30,11 +30,8 @@ CIRROS = "cirros-0.5.1-x86_64-disk"
 
 @pytest.fixture
 def scratch(devcloud: Any) -> Iterator[ScratchImages]:
-    made = ScratchImages(devcloud, "it-meta")
-    try:
+    with ScratchImages(devcloud, "it-meta") as made:
         yield made
-    finally:
-        made.delete_all()
 
 
 @pytest.fixture(scope="module")

@@ -49,19 +49,16 @@ class Scratch(ScratchImages):
         self.files.append(name)
         return cloud.publish(name, data)
 
-    def clean(self) -> None:
+    def delete_all(self) -> None:
         for name in self.files:
             cloud.unpublish(name)
-        self.delete_all()
+        super().delete_all()
 
 
 @pytest.fixture
 def scratch(devcloud: Any) -> Iterator[Scratch]:
-    made = Scratch(devcloud)
-    try:
+    with Scratch(devcloud) as made:
         yield made
-    finally:
-        made.clean()
 
 
 @pytest.fixture(scope="module")

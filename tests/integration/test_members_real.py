@@ -47,11 +47,8 @@ class Scratch(ScratchImages):
 
 @pytest.fixture
 def scratch(devcloud: Any) -> Iterator[Scratch]:
-    made = Scratch(devcloud)
-    try:
+    with Scratch(devcloud) as made:
         yield made
-    finally:
-        made.delete_all()
 
 
 @pytest.fixture(scope="module")

@@ -118,11 +118,8 @@ class Glance(ScratchImages):
 
 @pytest.fixture
 def glance(devcloud: Any) -> Iterator[Glance]:
-    made = Glance(devcloud)
-    try:
+    with Glance(devcloud) as made:
         yield made
-    finally:
-        made.delete_all()
 
 
 def run_each(devcloud: Any, osc_bin: Path, home: Path, user: str, osc_argv: list[str],
