@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from imgcli.clouds import find_config_files, load_cloud
 from imgcli.errors import ConfigError
 
 SECRET = "s3cr3t-Pa55w0rd"
+NOBODY = 65534
 
 
 @pytest.fixture
@@ -340,9 +344,36 @@ def test_unreadable_path(root, env):
         load_cloud("c", env, str(root / "cwd"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_permission_denied(root, env):
-    path = write(root / "cwd/clouds.yaml", "clouds: {c: {}}")
-    path.chmod(0)
-    with pytest.raises(ConfigError, match=f"cannot read clouds.yaml {path}: Permission denied"):
-        load_cloud("c", env, str(root / "cwd"))
+def as_nobody(check: Callable[[], None]) -> None:
+    """Run `check` in a child process that has given up root (which reads any file)."""
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            check()
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the check failed as nobody (see stderr)"
+
+
+def test_permission_denied(env):
+    # A folder that `nobody` may enter (pytest's own are 0700) holding a file no one may read.
+    with tempfile.TemporaryDirectory() as folder:
+        cwd = Path(folder)
+        cwd.chmod(0o755)
+        path = write(cwd / "clouds.yaml", "clouds: {c: {}}")
+        path.chmod(0)
+
+        def check() -> None:
+            with pytest.raises(ConfigError,
+                               match=f"cannot read clouds.yaml {path}: Permission denied"):
+                load_cloud("c", env, str(cwd))
+
+        as_nobody(check) if os.geteuid() == 0 else check()
