@@ -345,7 +345,9 @@ def test_unreadable_path(root, env):
 
 
 def as_nobody(check: Callable[[], None]) -> None:
-    """Run `check` in a child process that has given up root (which reads any file)."""
+    """Run `check` in a child process that has given up root (which reads any file).
+
+    A fork, not a new interpreter: `nobody` may not enter /root, where pyenv's Python is."""
     pid = os.fork()
     if pid == 0:  # the child: never return into pytest
         code = 1
