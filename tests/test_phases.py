@@ -49,3 +49,17 @@ def test_a_child_run_reports_its_phases_and_a_failure_says_so(tmp_path: Path) ->
     assert "imgcli --os-auth-url" in done.stderr and "failed (exit 1)" in done.stderr
     assert "cannot connect to http://127.0.0.1:9" in done.stderr
     assert '"start-up"' in done.stderr  # the child's phases came back even though it failed
+
+
+def test_a_request_sent_from_inside_a_request_is_counted_once() -> None:
+    from benchmarks.phases import wrap
+
+    class Session:
+        def request(self, inner: bool = False) -> None:
+            if inner:
+                self.request()  # as keystoneauth's token request inside the first GET
+
+    marks: list[tuple[str, float]] = []
+    wrap(Session, "request", "request", marks)
+    Session().request(inner=True)
+    assert [event for event, _ in marks] == ["request start", "request end"]
