@@ -8,6 +8,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Every test in these folders gets the marker (registered in pyproject.toml): `-m docs`,
+# `-m "not integration"`.
+FOLDER_MARKERS = {Path(__file__).resolve().parent / folder: marker
+                  for folder, marker in (("integration", "integration"), ("docs", "docs"))}
 AUTH_URL = "http://devstack-debug/identity"
 IMAGE_URL = "http://182.161.114.101/image"
 PASSWORD = "asdf-Seed-Passw0rd"  # distinctive, so a leak is easy to find
@@ -39,8 +44,21 @@ def pytest_configure(config: pytest.Config) -> None:
     os.close(devnull)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for folder, marker in FOLDER_MARKERS.items():
+            if folder in item.path.parents:
+                item.add_marker(marker)
+
+
 def load(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
+
+
+def expires_in(seconds: float) -> str:
+    """A token's `expires_at`, as Keystone writes it, this many seconds from now."""
+    when = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
 
 
 def token_body(image_url: str = IMAGE_URL, expires: str = "2099-01-01T00:00:00.000000Z",

@@ -28,6 +28,12 @@ def page(status: int, text: str) -> str:
             f"  <h1>{status}</h1>\n  {text}<br /><br />\n\n\n\n </body>\n</html>")
 
 
+def refuse(context: Any, status: int, text: str) -> str:
+    """Glance's error page with its status, set once."""
+    context.status_code = status
+    return page(status, text)
+
+
 def new_record(body: dict[str, Any], image_id: str | None = None) -> dict[str, Any]:
     image_id = image_id or str(uuid.uuid4())
     record = {"name": None, "disk_format": None, "container_format": None,
@@ -87,8 +93,7 @@ class FakeGlance:
         if image is None:
             return page(404, f"Failed to find image {request.path.split('/')[4]} to delete")
         if image["protected"]:
-            context.status_code = 403
-            return page(403, f"Image {image['id']} is protected and cannot be deleted.")
+            return refuse(context, 403, f"Image {image['id']} is protected and cannot be deleted.")
         self.images.remove(image)
         context.status_code = 204
         return ""
@@ -98,22 +103,19 @@ class FakeGlance:
         if image is None:
             return page(404, "No image found")
         if request.headers.get("Content-Type") != PATCH_TYPE:
-            context.status_code = 415
-            return page(415, "The request media type is not supported by this server.")
+            return refuse(context, 415, "The request media type is not supported by this server.")
         changed = dict(image)
         for op in json.loads(request.body):
             key = op["path"].lstrip("/").replace("~1", "/").replace("~0", "~")
             if key in READ_ONLY or key.startswith("os_glance_"):
-                context.status_code = 403
                 what = "read-only" if key in READ_ONLY else "reserved"
-                return page(403, f"Attribute &#x27;{key}&#x27; is {what}.")
+                return refuse(context, 403, f"Attribute &#x27;{key}&#x27; is {what}.")
             if key in ("min_ram", "min_disk") and op.get("value", 0) < 0:
-                context.status_code = 400
-                return page(400, f"Invalid value &#x27;{op['value']}&#x27; for parameter "
-                                 f"&#x27;{key}&#x27;: Cannot be a negative value")
+                return refuse(context, 400, f"Invalid value &#x27;{op['value']}&#x27; for "
+                                            f"parameter &#x27;{key}&#x27;: Cannot be a "
+                                            "negative value")
             if op["op"] in ("replace", "remove") and key not in changed:
-                context.status_code = 409
-                return page(409, f"Property {key} does not exist.")
+                return refuse(context, 409, f"Property {key} does not exist.")
             if op["op"] == "remove":
                 del changed[key]
             else:
@@ -125,8 +127,7 @@ class FakeGlance:
     def create(self, request: Any, context: Any) -> str:
         body = json.loads(request.body)
         if any(key.startswith("os_glance_") for key in body):
-            context.status_code = 403
-            return page(403, "Attribute &#x27;os_glance_x&#x27; is reserved.")
+            return refuse(context, 403, "Attribute &#x27;os_glance_x&#x27; is reserved.")
         context.status_code = 201
         image = self.add(**body)
         return json.dumps(image)
@@ -137,9 +138,8 @@ class FakeGlance:
             return page(404, "No image found")
         verb = request.path.rsplit("/", 1)[1]
         if image["status"] not in ("active", "deactivated"):
-            context.status_code = 403
-            return page(403, f"Not allowed to {verb} image in status "
-                             f"&#x27;{image['status']}&#x27;")
+            return refuse(context, 403, f"Not allowed to {verb} image in status "
+                                        f"&#x27;{image['status']}&#x27;")
         image["status"] = "deactivated" if verb == "deactivate" else "active"
         context.status_code = 204
         return ""
@@ -150,12 +150,10 @@ class FakeGlance:
             return page(404, "No image found")
         member_id = request.path.rsplit("/", 1)[1]
         if image["visibility"] != "shared":
-            context.status_code = 403
-            return page(403, f"Not allowed to update members for image {image['id']}.")
+            return refuse(context, 403, f"Not allowed to update members for image {image['id']}.")
         if (image["id"], member_id) not in self.members:
-            context.status_code = 404
-            return page(404, f"{member_id} not found in the member list of the image "
-                             f"{image['id']}.")
+            return refuse(context, 404, f"{member_id} not found in the member list of the image "
+                                        f"{image['id']}.")
         status = json.loads(request.body)["status"]
         self.members[(image["id"], member_id)] = status
         return json.dumps({"image_id": image["id"], "member_id": member_id, "status": status})

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timedelta, timezone
 
-from tests.conftest import AUTH_URL, IMAGE_URL, SEED_ENV, TOKEN, token_body
+from tests.conftest import AUTH_URL, IMAGE_URL, SEED_ENV, TOKEN, expires_in, token_body
 
 NEW_TOKEN = "gAAAAAB-renewed-token-after-401-zzzzzzzzzzzzzzzzzzzzzzzzzz"
 
@@ -41,8 +40,7 @@ def test_cache_files_are_private_from_creation(seed_cloud, run, tmp_path):
 
 
 def test_a_token_near_expiry_is_not_reused(seed_cloud, run):
-    soon = (datetime.now(timezone.utc) + timedelta(seconds=100)).strftime(
-        "%Y-%m-%dT%H:%M:%S.000000Z")
+    soon = expires_in(100)
     seed_cloud.mock.post(AUTH_URL + "/v3/auth/tokens", status_code=201,
                          json=token_body(expires=soon), headers={"X-Subject-Token": TOKEN})
     run(["image", "list"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from imgcli.trace.redact import digest
-from tests.conftest import AUTH_URL, IMAGE_URL, SEED_ENV, token_body
+from tests.conftest import AUTH_URL, IMAGE_URL, SEED_ENV, expires_in, token_body
 
 # Not the seed's TOKEN: this command prints its token, which the leak guard would flag.
 ISSUED = "gAAAAABk-token-issued-for-the-token-issue-tests-0123456789"
@@ -62,10 +62,7 @@ def test_no_cache_asks_keystone_every_time(keystone, run):
 
 
 def test_a_token_near_expiry_is_replaced(keystone, run):
-    from datetime import datetime, timedelta, timezone
-
-    soon = (datetime.now(timezone.utc) + timedelta(seconds=60)).strftime(
-        "%Y-%m-%dT%H:%M:%S.000000Z")
+    soon = expires_in(60)
     keystone.mock.post(AUTH_URL + "/v3/auth/tokens", status_code=201,
                        json=token_body(expires=soon), headers={"X-Subject-Token": ISSUED})
     run(["token", "issue"])

@@ -69,12 +69,17 @@ class Behaviour:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Handler(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """Speaks HTTP/1.1 and keeps its access log off the test's stderr."""
+
     protocol_version = "HTTP/1.1"
-    behaviour: Behaviour
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+class Handler(QuietHandler):
+    behaviour: Behaviour
 
     def do_PUT(self) -> None:
         chunked = self.headers.get("Transfer-Encoding") == "chunked"
@@ -361,12 +366,7 @@ def test_keystoneauth_retry_of_a_stream_raises_instead_of_sending_short(
 
     seen: list[int] = []
 
-    class Dropper(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Dropper(QuietHandler):
         def do_PUT(self) -> None:
             seen.append(len(self.rfile.read(1000)))
             self.close_connection = True  # no answer at all
@@ -395,12 +395,7 @@ def test_documented_put_options_override_the_image_adapters_retries(tmp_path: Pa
 
     puts: list[int] = []
 
-    class Busy(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Busy(QuietHandler):
         def do_PUT(self) -> None:
             puts.append(len(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(503)

@@ -36,19 +36,6 @@ def _load_cloud() -> ModuleType:
 cloud = _load_cloud()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "integration: needs devcloud (real Keystone + Glance on 127.0.0.1)"
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # This hook sees the whole session's items: mark only those under this folder.
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.integration)
-
-
 @dataclass(frozen=True)
 class Devcloud:
     keystone_url: str

@@ -211,6 +211,13 @@ def import_image(devcloud, token: str, image_id: str, body: dict[str, Any]) -> d
     return image
 
 
+def put_data(devcloud, token: str, image_id: str, where: str, data: bytes) -> None:
+    """`PUT /v2/images/{id}/stage` or `.../file` → 204: the bytes as the image's data."""
+    r = glance(devcloud, token, "PUT", f"/v2/images/{image_id}/{where}", data=data,
+               headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+
+
 def data_of(devcloud, token: str, image_id: str) -> bytes:
     r = glance(devcloud, token, "GET", f"/v2/images/{image_id}/file")
     assert r.status_code == 200, r.text
@@ -237,9 +244,7 @@ def test_info_stores_lists_two_file_stores_fs_the_default(devcloud, admin_token)
 def test_glance_direct_import_goes_active(devcloud, admin_token, new_image) -> None:
     data = cloud.raw("glance-direct", 5000)
     image = new_image("glance-direct")
-    r = glance(devcloud, admin_token, "PUT", f"/v2/images/{image['id']}/stage", data=data,
-               headers={"Content-Type": "application/octet-stream"})
-    assert r.status_code == 204, r.text
+    put_data(devcloud, admin_token, image["id"], "stage", data)
     staged = glance(devcloud, admin_token, "GET", f"/v2/images/{image['id']}").json()
     assert staged["status"] == "uploading"
     done = import_image(devcloud, admin_token, image["id"], {"method": {"name": "glance-direct"}})
@@ -286,9 +291,7 @@ def test_web_download_elsewhere_on_loopback_is_still_refused(devcloud, admin_tok
 def test_copy_image_adds_the_second_store(devcloud, admin_token, new_image) -> None:
     data = cloud.raw("copy-image", 3000)
     image = new_image("copy-image")
-    r = glance(devcloud, admin_token, "PUT", f"/v2/images/{image['id']}/file", data=data,
-               headers={"Content-Type": "application/octet-stream"})
-    assert r.status_code == 204, r.text
+    put_data(devcloud, admin_token, image["id"], "file", data)
     body = {"method": {"name": "copy-image"}, "stores": ["fs2"]}
     done = import_image(devcloud, admin_token, image["id"], body)
     assert done["status"] == "active"
@@ -299,9 +302,7 @@ def test_copy_image_adds_the_second_store(devcloud, admin_token, new_image) -> N
 def test_glance_direct_to_all_stores(devcloud, admin_token, new_image) -> None:
     data = cloud.raw("all-stores", 1000)
     image = new_image("all-stores")
-    r = glance(devcloud, admin_token, "PUT", f"/v2/images/{image['id']}/stage", data=data,
-               headers={"Content-Type": "application/octet-stream"})
-    assert r.status_code == 204, r.text
+    put_data(devcloud, admin_token, image["id"], "stage", data)
     body = {"method": {"name": "glance-direct"}, "all_stores": True}
     done = import_image(devcloud, admin_token, image["id"], body)
     assert sorted(done["stores"].split(",")) == ["fs", "fs2"]
