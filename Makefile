@@ -6,14 +6,22 @@ export NO_MKDOCS_2_WARNING := 1
 # The trace tests build a page with mkdocs: it must be on PATH for them.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-$(VENV)/.installed: pyproject.toml docs/requirements.txt
+# Every package the tests, the demo and the docs run with comes from requirements/dev.lock (exact
+# versions and hashes, made by `make lock`); users' `pip install .` keeps pyproject's ranges.
+LOCK := requirements/dev.lock
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]' -r docs/requirements.txt
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
-.PHONY: install demo test lint bench bench-data docs cloud-down
+.PHONY: install demo test lint bench bench-data docs cloud-down lock
 install: $(VENV)/.installed
+
+# Refresh the lock to today's index, run `make test` on it, and keep it only if every test
+# passes (requirements/refresh.sh; the table-rendering libraries stay at the oracle's versions).
+lock:
+	bash requirements/refresh.sh
 
 # README command 1: a real Keystone + Glance on 127.0.0.1, seeded, then the seed's command.
 demo: install
@@ -49,22 +57,33 @@ bench-data: install
 
 # The docs site serves its own mermaid (npm's, pinned in docs-tools/package-lock.json) so its
 # diagrams draw with no internet; tests/docs opens every page in headless Chromium to prove it.
+# npm and Chromium are Debian's: installed with apt-get where it can run (as root, or through
+# sudo). Elsewhere `make test` says what is missing and goes on: the browser tests then skip,
+# naming it (with CI=true they fail instead), and `make docs` needs npm.
 .PHONY: docs-deps docs-test series
 DOCS_TOOLS := docs-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+CAN_APT := $(shell command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; } && echo yes)
+# $(call debian,COMMAND,PACKAGE): install PACKAGE unless COMMAND exists; warn if it cannot.
+debian = command -v $(1) >/dev/null || { if [ -n "$(CAN_APT)" ]; then \
+  $(APT_GET) update -qq && $(APT_GET) install -y -qq $(2); else \
+  echo "make: '$(1)' is missing and apt-get cannot run here (no apt, or not root and no sudo):" \
+       "install $(2) yourself; until then the docs' browser tests skip" >&2; fi; }
 
 docs: install $(DOCS_TOOLS)/node_modules/.installed
 	$(VENV)/bin/mkdocs build --strict
+	@echo "The site is in site/: open site/index.html, or serve it with .venv/bin/mkdocs serve"
 
 $(DOCS_TOOLS)/node_modules/.installed: $(DOCS_TOOLS)/package.json $(DOCS_TOOLS)/package-lock.json
-	command -v npm >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq npm; }
-	npm ci --prefix $(DOCS_TOOLS) --no-audit --no-fund --no-update-notifier --loglevel=error
-	touch $@
+	$(call debian,npm,npm)
+	if command -v npm >/dev/null; then \
+	  npm ci --prefix $(DOCS_TOOLS) --no-audit --no-fund --no-update-notifier --loglevel=error \
+	  && touch $@; fi
 
 # Everything the docs need, the browser check's Chromium (Debian's) included.
 docs-deps: install $(DOCS_TOOLS)/node_modules/.installed
-	command -v chromium >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium; }
+	$(call debian,chromium,chromium)
 
 docs-test: docs-deps
 	$(PY) -m pytest -m docs tests/docs
