@@ -8,7 +8,8 @@ under the system python3; the services run from their own venv under
 $DEVCLOUD_HOME (default <repo>/.devcloud), which also holds configs, SQLite
 DBs, keys, the image stores, logs and pids.
 
-    python3 devcloud/cloud.py up|seed|env [--user admin|demo] [--json]|down|status|clients
+    python3 devcloud/cloud.py up|seed|down|status|clients
+    python3 devcloud/cloud.py env [--user admin|demo|alt_demo] [--json]
 
 Importable: up(), seed(), env(user) -> dict, down(), status() -> bool,
 clients() -> Path, publish(name, data) -> URL; the rest is re-exported from
@@ -123,7 +124,7 @@ def down() -> None:
 
 
 def seed() -> None:
-    """Create the demo project/user and the seed images; skips what exists."""
+    """Create the demo and alt_demo projects/users and the seed images; skips what exists."""
     with locked():
         if not status():
             raise DevcloudError("devcloud is not up: run `python3 devcloud/cloud.py up` first")
@@ -150,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="cloud.py", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("up", help="install (first time), bootstrap and start the servers")
-    sub.add_parser("seed", help="create the demo project/user and the seed images (idempotent)")
+    sub.add_parser("seed", help="create the demo and alt_demo projects/users and the seed "
+                                "images (idempotent)")
     p_env = sub.add_parser(
         "env", help='print OS_* exports (eval "$(python3 devcloud/cloud.py env)")'
     )

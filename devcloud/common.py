@@ -19,6 +19,8 @@ SERVICES = ("keystone", "glance", "files")
 USERS: dict[str, tuple[str, str]] = {
     "admin": ("devcloud-admin", "admin"),
     "demo": ("devcloud-demo", "demo"),
+    # A second member project: the tests where one project plants names for another.
+    "alt_demo": ("devcloud-alt-demo", "alt_demo"),
 }
 GLANCE_SERVICE_PASSWORD = "devcloud-glance"
 

@@ -1,4 +1,4 @@
-"""Seed data: the demo user and 32 images of every shape a listing can meet.
+"""Seed data: the demo and alt_demo users and 32 images of every shape a listing can meet.
 
 Image ids are uuid5(ID_NAMESPACE, name), identical on every fresh cloud.
 """
@@ -168,10 +168,15 @@ def _glance_images(tok: str) -> dict[str, dict[str, Any]]:
 
 
 def run() -> None:
-    """Create the demo project/user and the seed images; skips what exists."""
+    """Create the demo and alt_demo projects/users and the seed images; skips what exists.
+
+    alt_demo owns no seed image (the seed's listings stay as they are): it is the other
+    project of the tests where one project offers images to another."""
     t0 = time.monotonic()
     admin = token("admin")
-    ensure_user(admin, "demo", USERS["demo"][0], "demo", ("member",))
+    for user in ("demo", "alt_demo"):
+        password, project = USERS[user]
+        ensure_user(admin, user, password, project, ("member",))
     projects = {
         p: find_or_create(admin, "project", p, {}, domain_id="default")["id"]
         for p in ("admin", "demo")

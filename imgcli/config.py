@@ -34,7 +34,11 @@ OPTIONS: tuple[Option, ...] = (
            default="password"),
     Option("username", ("--os-username",), ("OS_USERNAME",), "User name"),
     Option("user_id", ("--os-user-id",), ("OS_USER_ID",), "User ID"),
-    Option("password", ("--os-password",), ("OS_PASSWORD",), "Password", secret=True),
+    # The three secrets' help says where else to put them: argv is readable by every user.
+    Option("password", ("--os-password",), ("OS_PASSWORD",),
+           "Password; prefer OS_PASSWORD or secure.yaml, since other users of this machine "
+           "can see a command line in ps (at a terminal, imgcli asks for a missing one)",
+           secret=True),
     Option("project_name", ("--os-project-name",), ("OS_PROJECT_NAME", "OS_TENANT_NAME"),
            "Project to scope the token to, by name"),
     Option("project_id", ("--os-project-id",), ("OS_PROJECT_ID", "OS_TENANT_ID"),
@@ -54,8 +58,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("application_credential_name", ("--os-application-credential-name",),
            ("OS_APPLICATION_CREDENTIAL_NAME",), "Application credential name"),
     Option("application_credential_secret", ("--os-application-credential-secret",),
-           ("OS_APPLICATION_CREDENTIAL_SECRET",), "Application credential secret", secret=True),
-    Option("token", ("--os-token",), ("OS_TOKEN",), "An existing token", secret=True),
+           ("OS_APPLICATION_CREDENTIAL_SECRET",),
+           "Application credential secret; prefer OS_APPLICATION_CREDENTIAL_SECRET or "
+           "secure.yaml, since other users of this machine can see a command line in ps (at a "
+           "terminal, imgcli asks for a missing one)", secret=True),
+    Option("token", ("--os-token",), ("OS_TOKEN",),
+           "An existing token; prefer OS_TOKEN or secure.yaml, since other users of this "
+           "machine can see a command line in ps", secret=True),
     Option("endpoint", ("--os-endpoint",), ("OS_ENDPOINT",),
            "Image API endpoint to use instead of the catalog's (with --os-token: no Keystone)"),
     Option("identity_api_version", ("--os-identity-api-version",), ("OS_IDENTITY_API_VERSION",),
@@ -75,6 +84,8 @@ OPTIONS: tuple[Option, ...] = (
 )
 BY_NAME = {opt.name: opt for opt in OPTIONS}
 INTERFACES = ("public", "internal", "admin")
+URL_EXAMPLES = {"auth_url": "https://keystone.example.com:5000/v3",
+                "endpoint": "https://glance.example.com:9292"}
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
@@ -205,6 +216,22 @@ def check_settings(settings: Settings) -> None:
     if str(settings.image_api_version).split(".")[0] != "2":
         raise ConfigError(f"Image API v{settings.image_api_version} is not supported: "
                           "imgcli speaks Image v2 only (set OS_IMAGE_API_VERSION=2)")
+    for name in ("auth_url", "endpoint"):
+        check_url(settings, name)
     if settings.regions and settings.region_name and settings.region_name not in settings.regions:
         raise ConfigError(f"region {settings.region_name!r} is not in cloud "
                           f"{settings.cloud!r}; its regions: {', '.join(settings.regions)}")
+
+
+def check_url(settings: Settings, name: str) -> None:
+    """An auth URL or endpoint must be http(s)://HOST...: without a scheme, requests would
+    fail later with a message about the catalog, not about the URL the user typed."""
+    url = settings.values.get(name)
+    if not url:
+        return
+    scheme, sep, rest = str(url).partition("://")
+    where = settings.origins.get(name, name)
+    if not sep or scheme.lower() not in ("http", "https") or not rest.strip("/"):
+        example = URL_EXAMPLES[name]
+        raise ConfigError(f"{where}: {url!r} is not an http:// or https:// URL; write it in "
+                          f"full, e.g. {example}")

@@ -41,3 +41,8 @@ def phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+class RedirectRefused(ApiError):
+    """A redirect to another scheme, host or port: following it would hand the token or
+    password to a server they were not meant for (imgcli.transport)."""

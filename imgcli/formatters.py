@@ -1,10 +1,16 @@
-"""cliff's JSON and YAML list formatters, writing each row as it arrives.
+"""cliff's formatters, with two changes: JSON and YAML lists stream, text is terminal-safe.
 
 cliff builds the whole list before it writes a byte; for 100,000 images that is seconds
-of waiting and most of the memory. These subclasses write the same bytes as cliff's
+of waiting and most of the memory. The streaming subclasses write the same bytes as cliff's
 (tests compare them) one row at a time, so output starts with the first page and memory
-stays flat. Table, CSV and value are cliff's own: CSV and value already stream, and a
-table needs every row to size its columns.
+stays flat.
+
+Table, CSV, value and shell are cliff's, except that at a terminal the control characters
+in names, properties and every other value are shown escaped (imgcli.terminal): image
+metadata is anyone's text, and raw it could retitle the window, clear the screen or paint
+a fake row. Piped or redirected output stays cliff's byte for byte, for scripts. JSON and
+YAML need no change: json.dumps (ensure_ascii) writes every control character, C1 too, as
+\\uXXXX, and PyYAML's emitter writes them as escapes in a double-quoted scalar.
 """
 
 from __future__ import annotations
@@ -15,8 +21,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from cliff import columns
+from cliff.formatters.commaseparated import CSVLister
 from cliff.formatters.json_format import JSONFormatter
+from cliff.formatters.shell import ShellFormatter as CliffShellFormatter
+from cliff.formatters.table import TableFormatter as CliffTableFormatter
+from cliff.formatters.value import ValueFormatter as CliffValueFormatter
 from cliff.formatters.yaml_format import YAMLFormatter, _yaml_friendly
+
+from imgcli.terminal import escape_controls, is_terminal
 
 
 def machine_readable(value: Any) -> Any:
@@ -66,3 +78,52 @@ class StreamingYAMLFormatter(YAMLFormatter):
             empty = False
         if empty:
             yaml.safe_dump([], stream=stdout, default_flow_style=False)
+
+
+def terminal_cell(cell: Any, human: bool) -> Any:
+    """A cell as the formatter would print it, with control characters escaped.
+
+    A FormattableColumn is rendered first (the escaping applies to what is printed, and
+    imgcli's columns add no line breaks of their own). A list or dict left as it is is
+    printed through repr(), which escapes them already."""
+    if isinstance(cell, columns.FormattableColumn):
+        cell = cell.human_readable() if human else cell.machine_readable()
+    return escape_controls(cell) if isinstance(cell, str) else cell
+
+
+class TerminalSafe:
+    """Mix in before a cliff text formatter: escape control characters at a terminal only."""
+
+    human = False  # whether the formatter prints FormattableColumn.human_readable()
+
+    def safe_row(self, row: Iterable[Any]) -> list[Any]:
+        return [terminal_cell(cell, self.human) for cell in row]
+
+    def emit_list(self, column_names: Sequence[str], data: Iterable[Sequence[Any]],
+                  stdout: TextIO, parsed_args: argparse.Namespace) -> None:
+        if is_terminal(stdout):
+            column_names = self.safe_row(column_names)
+            data = (self.safe_row(row) for row in data)  # rows still stream
+        super().emit_list(column_names, data, stdout, parsed_args)  # type: ignore[misc]
+
+    def emit_one(self, column_names: Sequence[str], data: Sequence[Any], stdout: TextIO,
+                 parsed_args: argparse.Namespace) -> None:
+        if is_terminal(stdout):
+            column_names, data = self.safe_row(column_names), self.safe_row(data)
+        super().emit_one(column_names, data, stdout, parsed_args)  # type: ignore[misc]
+
+
+class TableFormatter(TerminalSafe, CliffTableFormatter):
+    human = True
+
+
+class ValueFormatter(TerminalSafe, CliffValueFormatter):
+    pass
+
+
+class CSVFormatter(TerminalSafe, CSVLister):
+    pass
+
+
+class ShellFormatter(TerminalSafe, CliffShellFormatter):
+    pass

@@ -177,12 +177,17 @@ def get_image(conn: Connection, image_id: str) -> dict[str, Any]:
     return json_body(send(conn, "GET", image_path(image_id)))
 
 
-def find_images(conn: Connection, name: str, hidden: bool = False) -> list[dict[str, Any]]:
-    """`GET /v2/images?name=...`: every image of that name the caller can see.
+def find_images(conn: Connection, name: str, hidden: bool = False,
+                shares: bool = False) -> list[dict[str, Any]]:
+    """`GET /v2/images?name=...`: the images of that name in Glance's default listing
+    (the caller's own, public ones and accepted shares); hidden images need a second query.
 
-    visibility=all and member_status=all widen Glance's default listing (which leaves out
-    community images and shares not yet accepted); hidden images need a second query."""
-    query = [("name", name), ("visibility", "all"), ("member_status", "all")]
+    No visibility is sent: the default leaves out other projects' community images and
+    shares not accepted, which anyone may name as they like. `shares` adds
+    member_status=all, for the commands about a share itself (accepting it)."""
+    query = [("name", name)]
+    if shares:
+        query.append(("member_status", "all"))
     if hidden:
         query.append(("os_hidden", "true"))
     return check_response(send(conn, "GET", "images", params=query))["images"]

@@ -1,8 +1,14 @@
 """Name or ID: the one place an image argument becomes an image.
 
-An argument shaped like an ID costs no look-up: the command's own request is sent with it,
-and only a 404 makes us try it as a name (an image may be *named* like a UUID). A name
-costs one filtered request, whose reply already holds the full record.
+An argument shaped like an ID is only ever an ID: the command's own request is sent with
+it, and a 404 is "no image with ID X", never a reason to try it as a name. A name costs one
+filtered request, whose reply already holds the full record, and is looked for only among
+the images Glance lists by default (the caller's own, public ones and accepted shares), as
+openstackclient does. Glance leaves community images and unanswered shares out of that
+listing so that another project cannot plant a name in it: a name that finds them would
+let another project substitute its image (and its data) for the one meant. The commands
+about a share itself (`image set --accept/--reject/--pending`, the member commands) pass
+`shares=True` to find pending and rejected shares by name too.
 """
 
 from __future__ import annotations
@@ -25,9 +31,15 @@ def looks_like_id(ref: str) -> bool:
     return bool(UUID.match(ref))
 
 
-def image_by_name(conn: Connection, ref: str) -> dict[str, Any]:
-    """The one image named `ref`; hidden images are asked for only when no other matches."""
-    found = images.find_images(conn, ref) or images.find_images(conn, ref, hidden=True)
+def no_id(ref: str) -> NotFound:
+    return NotFound(f"no image with ID {ref!r}")
+
+
+def image_by_name(conn: Connection, ref: str, shares: bool = False) -> dict[str, Any]:
+    """The one image named `ref` among those Glance lists by default (with `shares`, also
+    the shares not accepted); hidden images are asked for only when no other matches."""
+    found = (images.find_images(conn, ref, shares=shares)
+             or images.find_images(conn, ref, hidden=True, shares=shares))
     if not found:
         raise NotFound(f"no image named or with ID {ref!r}")
     if len(found) > 1:
@@ -36,33 +48,31 @@ def image_by_name(conn: Connection, ref: str) -> dict[str, Any]:
     return found[0]
 
 
-def image_record(conn: Connection, ref: str) -> dict[str, Any]:
+def image_record(conn: Connection, ref: str, shares: bool = False) -> dict[str, Any]:
     """The image's record, in one request whether `ref` is an ID or a name."""
-    if looks_like_id(ref):
-        try:
-            return images.get_image(conn, ref)
-        except NotFound:
-            pass
-    return image_by_name(conn, ref)
+    if not looks_like_id(ref):
+        return image_by_name(conn, ref, shares)
+    try:
+        return images.get_image(conn, ref)
+    except NotFound as exc:
+        raise no_id(ref) from exc
 
 
-def on_image(conn: Connection, ref: str, call: Callable[[str], T]) -> T:
+def on_image(conn: Connection, ref: str, call: Callable[[str], T], shares: bool = False,
+             own_404: bool = False) -> T:
     """`call(image_id)` for the image `ref` names: with an ID, the call is the only request.
 
-    A 404 from the call, when `ref` looked like an ID, may mean `ref` is a name; when no
-    image has that name, one more GET tells whether the 404 was the call's own (a member
-    that does not exist) or the image's. Both extra requests happen only on failure."""
+    A 404 from the call on an ID is the image's, unless `own_404` says the call's resource
+    may be missing on its own (a member): then one GET, on failure only, tells which."""
     if not looks_like_id(ref):
-        return call(str(image_by_name(conn, ref)["id"]))
+        return call(str(image_by_name(conn, ref, shares)["id"]))
     try:
         return call(ref)
     except NotFound as by_id:
+        if not own_404:
+            raise no_id(ref) from by_id
         try:
-            image_id = str(image_by_name(conn, ref)["id"])
+            images.get_image(conn, ref)
         except NotFound:
-            try:
-                images.get_image(conn, ref)
-            except NotFound:
-                raise NotFound(f"no image named or with ID {ref!r}") from by_id
-            raise by_id from None
-    return call(image_id)
+            raise no_id(ref) from by_id
+        raise by_id

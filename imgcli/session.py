@@ -9,6 +9,7 @@ feeds it settings, and wires the token cache around it.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,25 +33,40 @@ AUTH_TYPES = PASSWORD_TYPES + TOKEN_TYPES + APPCRED_TYPES + ENDPOINT_TYPES
 # Retried by keystoneauth with exponential backoff: the list calls are idempotent GETs.
 RETRIES = 2
 RETRIABLE_STATUSES = [429, 502, 503, 504]
-MAX_RETRY_AFTER = 5  # seconds: keystoneauth would sleep for whatever Retry-After says
+# Retry-After is capped by imgcli.transport.cap_retry_after, with the redirect and
+# error-body guards.
 
 
-def cap_retry_after(response: Any, *args: Any, **kwargs: Any) -> None:
-    """A requests hook, run before keystoneauth reads the reply: honour Retry-After, but
-    never let one server stall a listing for long."""
-    value = response.headers.get("Retry-After", "")
-    if value.isdigit() and int(value) > MAX_RETRY_AFTER:
-        response.headers["Retry-After"] = str(MAX_RETRY_AFTER)
+def require(settings: Settings, *names: str, prompt: str | None = None) -> None:
+    """Fail before any request when none of `names` is set; name the flags and variables.
 
-
-def require(settings: Settings, *names: str) -> None:
-    """Fail before any request when none of `names` is set; name the flags and variables."""
+    With `prompt`, a missing secret is asked for (no echo) when stdin is a terminal, as
+    openstackclient does; never otherwise, so a script gets the one-line error instead of
+    hanging. A secret's error names its variable and secure.yaml first: on the command line
+    it is visible to every user of the machine (ps, /proc/PID/cmdline)."""
     from imgcli.config import BY_NAME
 
     if any(settings.values.get(name) for name in names):
         return
+    first = BY_NAME[names[0]]
+    what = first.name.replace("_", " ")
+    asked = False
+    if prompt is not None:
+        from imgcli import terminal
+
+        asked = terminal.is_terminal(sys.stdin)
+        answer = terminal.ask_secret(prompt) if asked else None
+        if answer:
+            settings.values[first.name] = answer
+            settings.origins[first.name] = "prompt"
+            return
+    if first.secret:
+        missing = f"no {what} entered" if asked else f"missing {what}"
+        raise ConfigError(f"{missing}: set {first.env[0]}, or auth.{first.name} in secure.yaml "
+                          f"or clouds.yaml (with --os-cloud); {first.flags[0]} works too, but "
+                          "other users of this machine can see it in ps")
     hints = " or ".join(f"{BY_NAME[n].flags[0]} ({BY_NAME[n].env[0]})" for n in names)
-    raise ConfigError(f"missing {names[0].replace('_', ' ')}: set {hints}, "
+    raise ConfigError(f"missing {what}: set {hints}, "
                       "or choose a cloud from clouds.yaml with --os-cloud")
 
 
@@ -94,10 +110,13 @@ def build_auth(settings: Settings) -> BaseAuthPlugin:
     if auth_type in APPCRED_TYPES:
         from keystoneauth1.identity import v3
 
-        require(settings, "application_credential_secret")
+        # Everything else first: a prompt must not be followed by another missing setting.
         require(settings, "application_credential_id", "application_credential_name")
         if not settings.application_credential_id:
             require(settings, "username", "user_id")
+        credential = settings.application_credential_name or settings.application_credential_id
+        require(settings, "application_credential_secret",
+                prompt=f"Application credential secret for {credential}@{settings.auth_url}: ")
         return v3.ApplicationCredential(
             v3_url(settings.auth_url),
             application_credential_id=settings.application_credential_id,
@@ -123,7 +142,8 @@ def build_auth(settings: Settings) -> BaseAuthPlugin:
                              project_domain_id=domains["project_domain_id"],
                              project_domain_name=domains["project_domain_name"])
     require(settings, "username", "user_id")
-    require(settings, "password")
+    require(settings, "password",
+            prompt=f"Password for {settings.username or settings.user_id}@{settings.auth_url}: ")
     credentials: dict[str, Any] = {"username": settings.username, "user_id": settings.user_id,
                                    "password": settings.password, **project, **domains}
     if auth_type == "v3password":
@@ -140,8 +160,13 @@ def build_session(settings: Settings, auth: BaseAuthPlugin,
     import requests
     from keystoneauth1 import session as ks_session
 
+    from imgcli import transport as guards
+
     transport = requests.Session()
-    transport.hooks["response"].append(cap_retry_after)
+    # Before the recorder's hook (attached below): every response, keystoneauth's own
+    # included, passes the redirect and error-body guards first.
+    guards.install(transport, {"--os-auth-url (OS_AUTH_URL)": settings.auth_url,
+                               "--os-endpoint (OS_ENDPOINT)": settings.endpoint})
     if settings.verify is False:
         # urllib3 warns (two lines, with its source) on every request; one line is enough.
         import logging
@@ -303,12 +328,8 @@ def explain(exc: BaseException, settings: Settings | None = None) -> Exception |
                             f"{RETRIES + 1} tries (raise --timeout, or check the server)")
         if isinstance(cause, ks_exc.ConnectFailure | ks_exc.UnknownConnectionError):
             url = target(cause)
-            hint = "check --os-auth-url (OS_AUTH_URL) and that the cloud is reachable"
-            if settings is not None and settings.auth_url and not url.startswith(
-                    settings.auth_url.rstrip("/")):
-                hint = ("the endpoint came from the catalog or the cache: check that the "
-                        "cloud is reachable, or run `imgcli cache clear` if it moved")
-            return ApiError(f"cannot connect to {url}: {reason(cause)}; {hint}")
+            return ApiError(f"cannot connect to {url}: {reason(cause)}; "
+                            f"{connect_hint(url, settings)}")
     if isinstance(exc, ks_exc.Unauthorized):
         return AuthError(f"authentication failed ({short(exc)}): check the user name, "
                          "password or credential, and the project and domains")
@@ -323,9 +344,26 @@ def explain(exc: BaseException, settings: Settings | None = None) -> Exception |
     return None
 
 
+def connect_hint(url: str, settings: Settings | None) -> str:
+    """What to check for an unreachable URL: the option it came from, or the catalog.
+    Only a URL the user did not give can have come from the catalog or the cache."""
+    given = {"--os-endpoint (OS_ENDPOINT)": settings.endpoint if settings else None,
+             "--os-auth-url (OS_AUTH_URL)": settings.auth_url if settings else None}
+    for option, value in given.items():
+        if value and url.startswith(value.rstrip("/")):
+            return f"check {option} and that the cloud is reachable"
+    if url == UNKNOWN_TARGET or settings is None:
+        return "check --os-auth-url (OS_AUTH_URL) and that the cloud is reachable"
+    return ("the endpoint came from the catalog or the cache: check that the cloud is "
+            "reachable, or run `imgcli cache clear` if it moved")
+
+
+UNKNOWN_TARGET = "the server"
+
+
 def target(exc: BaseException) -> str:
     found = re.search(r"https?://[^\s'\"]+", str(exc))
-    return found.group(0).rstrip(":,.)") if found else "the server"
+    return found.group(0).rstrip(":,.)") if found else UNKNOWN_TARGET
 
 
 def reason(exc: BaseException) -> str:

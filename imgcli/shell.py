@@ -65,6 +65,25 @@ def exit_status(result: int, err: BaseException | None) -> int:
     return result
 
 
+# Every control character but the line breaks of a --debug traceback.
+LOG_CONTROLS = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 10}
+
+
+def scrub_record(record: logging.LogRecord) -> bool:
+    """A logging filter for what reaches stderr: an error or a --debug line may quote a URL
+    given by the user (a web-download URI with its password or signature) or text written
+    by Glance or an image's owner (escape sequences). Loaded only when a line is logged."""
+    from imgcli.trace.redact import hide_url_credentials
+
+    text = record.getMessage()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = hide_url_credentials(record.exc_text).translate(LOG_CONTROLS)
+    record.msg, record.args = hide_url_credentials(text).translate(LOG_CONTROLS), ()
+    return True
+
+
 class Tee:
     """stdout that also keeps what was printed, for the trace's Output section."""
 
@@ -143,6 +162,8 @@ class ImgcliApp(App):
         # one line that matters is the final error.
         quiet = self.options.verbose_level < 2
         logging.getLogger("keystoneauth").setLevel(logging.ERROR if quiet else logging.NOTSET)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(scrub_record)
 
     def initialize_app(self, argv: list[str]) -> None:
         if self.options.trace:

@@ -93,9 +93,19 @@ def test_the_cloud_from_clouds_yaml_is_used_on_the_wire(seed_cloud, run, tmp_pat
     ({**SEED_ENV, "OS_INTERFACE": "private"}, ["image", "list"], "unknown interface 'private'"),
     ({**SEED_ENV, "OS_TIMEOUT": "soon"}, ["image", "list"], "is not a number of seconds"),
     ({**SEED_ENV, "OS_API_TIMEOUT": "-1"}, ["image", "list"], "more than 0 seconds"),
+    ({**SEED_ENV}, ["--os-auth-url", "notaurl", "image", "list"],
+     "--os-auth-url: 'notaurl' is not an http:// or https:// URL"),
+    ({**SEED_ENV, "OS_AUTH_URL": "127.0.0.1:35000/identity"}, ["image", "list"],
+     "OS_AUTH_URL: '127.0.0.1:35000/identity' is not an http:// or https:// URL"),
+    ({**SEED_ENV}, ["--os-auth-url", "ftp://127.0.0.1/identity", "image", "list"],
+     "'ftp://127.0.0.1/identity' is not an http:// or https:// URL"),
+    ({**SEED_ENV, "OS_TOKEN": "t", "OS_ENDPOINT": "glance:9292"}, ["image", "list"],
+     "OS_ENDPOINT: 'glance:9292' is not an http:// or https:// URL"),
 ])
-def test_bad_configuration_is_one_line_and_exit_2(run, clouds_yaml, env, args, message):
+def test_bad_configuration_is_one_line_and_exit_2(run, clouds_yaml, env, args, message,
+                                                   requests_mock):
     result = run(args, env)
+    assert requests_mock.request_history == []  # nothing sent
     assert result.code == 2
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err

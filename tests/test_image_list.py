@@ -99,10 +99,35 @@ def test_sort_by_size_is_numeric(seed_cloud, run):
     assert result.out.splitlines()[0] == "cirros-0.5.1-x86_64-disk"
 
 
-def test_zero_limit_asks_nothing(seed_cloud, run):
-    result = run(["image", "list", "--limit", "0"])
+def test_zero_limit_means_no_limit_as_in_openstack(seed_cloud, run):
+    result = run(["image", "list", "--all", "--limit", "0", "-f", "value", "-c", "Name"])
+    assert result.code == 0
+    assert len(result.out.splitlines()) == len(seed_cloud.images) > 0
+    assert "limit=1000" in seed_cloud.mock.request_history[-1].url
+
+
+def test_zero_max_items_asks_nothing(seed_cloud, run):
+    result = run(["image", "list", "--max-items", "0"])
     assert result.code == 0 and result.out == "\n"  # cliff's empty table, as openstack prints
     assert seed_cloud.mock.request_history == []
+
+
+@pytest.mark.parametrize(("args", "column"), [
+    (["-c", "Bogus"], "Bogus"),
+    (["-c", "ID", "-c", "Bogus"], "Bogus"),  # cliff would drop it silently
+    (["-c", "Size"], "Size"),  # printed only with --long
+])
+def test_a_column_never_printed_is_refused_before_any_request(seed_cloud, run, args, column):
+    result = run(["image", "list", *args])
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    assert f"-c '{column}'" in result.err and "ID, Name, Status" in result.err
+    assert seed_cloud.mock.request_history == []
+
+
+def test_a_long_column_is_accepted_with_long(seed_cloud, run):
+    result = run(["image", "list", "--all", "--long", "-c", "Size", "-f", "value"])
+    assert result.code == 0 and result.out.strip()
 
 
 # --- paging -----------------------------------------------------------------------------
@@ -182,7 +207,7 @@ def test_bad_options_fail_with_one_line_and_no_request(seed_cloud, run, args, me
 @pytest.mark.parametrize("missing, hint", [
     ("OS_AUTH_URL", "--os-auth-url (OS_AUTH_URL)"),
     ("OS_USERNAME", "--os-username (OS_USERNAME)"),
-    ("OS_PASSWORD", "--os-password (OS_PASSWORD)"),
+    ("OS_PASSWORD", "set OS_PASSWORD, or auth.password in secure.yaml"),
 ])
 def test_missing_settings_say_what_to_set(seed_cloud, run, missing, hint):
     from tests.conftest import SEED_ENV

@@ -69,7 +69,7 @@ def test_save_by_name_looks_it_up_once(glance, run, tmp_path):
     image = glance.add(DATA, name="it-save")
     dest = tmp_path / "out.img"
     assert run(["image", "save", "it-save", "--file", str(dest)]).code == 0
-    assert glance.sent == ["GET /v2/images?name=it-save&visibility=all&member_status=all",
+    assert glance.sent == ["GET /v2/images?name=it-save",
                            f"GET /v2/images/{image['id']}/file"]
     assert dest.read_bytes() == DATA
 

@@ -154,8 +154,14 @@ def test_record_by_id_costs_one_request(conn: Any, requests_mock: Any) -> None:
 def test_record_by_name_costs_one_filtered_request(conn: Any, requests_mock: Any) -> None:
     by_name(requests_mock, [image()])
     assert resolve.image_record(conn, "cirros")["id"] == IMAGE_ID
-    assert queries(requests_mock) == [
-        "GET /image/v2/images?name=cirros&visibility=all&member_status=all"]
+    # Glance's default listing: no visibility or member_status widens it (README).
+    assert queries(requests_mock) == ["GET /image/v2/images?name=cirros"]
+
+
+def test_a_share_command_also_finds_shares_not_accepted(conn: Any, requests_mock: Any) -> None:
+    by_name(requests_mock, [image()])
+    assert resolve.image_record(conn, "cirros", shares=True)["id"] == IMAGE_ID
+    assert queries(requests_mock) == ["GET /image/v2/images?name=cirros&member_status=all"]
 
 
 def test_a_hidden_image_is_asked_for_only_when_nothing_else_matches(
@@ -166,10 +172,14 @@ def test_a_hidden_image_is_asked_for_only_when_nothing_else_matches(
     assert requests_mock.call_count == 2
 
 
-def test_an_id_that_is_not_found_is_tried_as_a_name(conn: Any, requests_mock: Any) -> None:
+def test_an_id_that_is_not_found_is_not_tried_as_a_name(conn: Any,
+                                                        requests_mock: Any) -> None:
+    """Another project may name an image like an ID the caller cannot see."""
     requests_mock.get(ROOT + f"images/{OTHER_ID}", status_code=404)
     by_name(requests_mock, [image(name=OTHER_ID)])
-    assert resolve.image_record(conn, OTHER_ID)["id"] == IMAGE_ID
+    with pytest.raises(NotFound, match=f"^no image with ID '{OTHER_ID}'$"):
+        resolve.image_record(conn, OTHER_ID)
+    assert queries(requests_mock) == [f"GET /image/v2/images/{OTHER_ID}"]
 
 
 def test_no_match_names_the_argument(conn: Any, requests_mock: Any) -> None:
@@ -208,15 +218,30 @@ def test_on_image_keeps_the_calls_own_404(conn: Any, requests_mock: Any) -> None
     by_name(requests_mock, [])
     requests_mock.get(ROOT + f"images/{IMAGE_ID}", json=image())
     with pytest.raises(NotFound, match="members/p1 failed: 404 Not Found: Member p1"):
-        resolve.on_image(conn, IMAGE_ID, lambda i: images.remove_member(conn, i, "p1"))
+        resolve.on_image(conn, IMAGE_ID, lambda i: images.remove_member(conn, i, "p1"),
+                         own_404=True)
+    assert [q.split("?")[0] for q in queries(requests_mock)] == [
+        f"DELETE /image/v2/images/{IMAGE_ID}/members/p1", f"GET /image/v2/images/{IMAGE_ID}"]
 
 
-def test_on_image_with_an_unknown_id(conn: Any, requests_mock: Any) -> None:
+def test_on_image_with_an_unknown_id_sends_only_the_call(conn: Any,
+                                                        requests_mock: Any) -> None:
     requests_mock.delete(ROOT + f"images/{IMAGE_ID}", status_code=404)
-    requests_mock.get(ROOT + f"images/{IMAGE_ID}", status_code=404)
-    by_name(requests_mock, [])
-    with pytest.raises(NotFound, match=f"^no image named or with ID '{IMAGE_ID}'$"):
+    by_name(requests_mock, [image(name=IMAGE_ID, image_id=OTHER_ID)])
+    with pytest.raises(NotFound, match=f"^no image with ID '{IMAGE_ID}'$"):
         resolve.on_image(conn, IMAGE_ID, lambda i: images.delete_image(conn, i))
+    assert queries(requests_mock) == [f"DELETE /image/v2/images/{IMAGE_ID}"]
+
+
+def test_on_image_with_an_unknown_id_and_a_call_that_may_404(conn: Any,
+                                                            requests_mock: Any) -> None:
+    requests_mock.delete(ROOT + f"images/{IMAGE_ID}/members/p1", status_code=404)
+    requests_mock.get(ROOT + f"images/{IMAGE_ID}", status_code=404)
+    by_name(requests_mock, [image(name=IMAGE_ID, image_id=OTHER_ID)])
+    with pytest.raises(NotFound, match=f"^no image with ID '{IMAGE_ID}'$"):
+        resolve.on_image(conn, IMAGE_ID, lambda i: images.remove_member(conn, i, "p1"),
+                         shares=True, own_404=True)
+    assert "GET /image/v2/images" not in [q.split("?")[0] for q in queries(requests_mock)]
 
 
 # --- image data: sent once, whatever the answer ------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
-from imgcli.errors import ImgcliError
+from imgcli.errors import ImgcliError, UsageError
 
 
 class ExplainErrors:
@@ -29,7 +30,13 @@ class ExplainErrors:
         one_line_errors(parser)
         return parser
 
+    def printed_columns(self, parsed_args: argparse.Namespace) -> Sequence[str] | None:
+        """The columns this run prints, where they are known before any request (None:
+        not known), so that a -c naming another fails at once instead of after the call."""
+        return None
+
     def run(self, parsed_args: argparse.Namespace) -> int:
+        check_columns(getattr(parsed_args, "columns", None), self.printed_columns(parsed_args))
         try:
             return super().run(parsed_args)  # type: ignore[misc]
         except ImgcliError:
@@ -41,3 +48,14 @@ class ExplainErrors:
             if better is None:
                 raise
             raise better from exc
+
+
+def check_columns(asked: Sequence[str] | None, printed: Sequence[str] | None) -> None:
+    """cliff ignores an unknown -c when another one is known, and fails only after the
+    request when none is: either way a script's typo goes unnoticed or costs a call."""
+    if not asked or printed is None:
+        return
+    unknown = [name for name in asked if name not in printed]
+    if unknown:
+        raise UsageError(f"-c {unknown[0]!r}: no such column here; the columns are "
+                         f"{', '.join(printed)}")

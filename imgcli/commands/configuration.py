@@ -12,6 +12,8 @@ from imgcli.commands.base import ExplainErrors
 class ShowConfiguration(ExplainErrors, Lister):
     """Show the resolved settings and their sources (secrets redacted)"""
 
+    formatter_namespace = "imgcli.formatter.list"  # escapes control characters at a terminal
+
     def take_action(self, parsed_args: argparse.Namespace):
         settings = self.app.settings
         rows = settings.redacted()

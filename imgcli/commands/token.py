@@ -19,6 +19,8 @@ from imgcli.commands.base import ExplainErrors
 class IssueToken(ExplainErrors, ShowOne):
     """Issue new token"""
 
+    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
+
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], Any]:
         fields = identity.token_fields(self.app.connection)
         # openstackclient sorts the keys: domain_id, expires, id, project_id, system, user_id.

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from imgcli.errors import phrase
+from imgcli.safefile import write_private
 from imgcli.trace import har, markdown
 from imgcli.trace.attribution import attribute
 from imgcli.trace.exchange import (
@@ -114,13 +115,17 @@ class Recorder:
     # -- rendering ------------------------------------------------------------------------------
 
     def write(self, path: str, output: str = "", error: str | None = None) -> None:
-        """Write the trace: HAR 1.2 JSON when ``path`` ends in ``.har``, else Markdown."""
+        """Write the trace: HAR 1.2 JSON when ``path`` ends in ``.har``, else Markdown.
+
+        The file is mode 0600 and ours (safefile.write_private); a device or a FIFO such
+        as /dev/stdout is written straight through."""
         if path.lower().endswith(".har"):
             text = self.render_har(output, error)
         else:
             text = self.render_markdown(output, error)
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        # A trace holds request bodies: a new 0600 file created beside the path and
+        # renamed over it, never one that another user made or linked there.
+        write_private(path, text.encode("utf-8"))
 
     def _prepare(self) -> tuple[list[View], Secrets, list[str]]:
         secrets = Secrets()

@@ -1,5 +1,10 @@
 """Where downloaded image data goes: checked before any request, and the partial file
-kept beside it for resuming."""
+kept beside it for resuming.
+
+The path is resolved as Linux's fs.protected_symlinks would (imgcli.safefile.resolve):
+in a shared sticky folder such as /tmp, a link or a file another user planted at (or on
+the way to) the destination is refused, so imgcli never replaces what such a link points
+to, nor hands image data to a FIFO someone else made."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import sys
 from typing import Any
 
 from imgcli.errors import UsageError
+from imgcli.safefile import resolve
 from imgcli.transfer.progress import is_terminal
 
 TERMINAL = "refusing to write image data to a terminal; use --file PATH or redirect stdout"
@@ -26,7 +32,7 @@ def check_destination(path: str | None, stdout: Any = None) -> None:
         if is_terminal(sys.stdout if stdout is None else stdout):
             raise UsageError(TERMINAL)
         return
-    target = os.path.realpath(path)
+    target = destination_path(path)
     if os.path.isdir(target):
         raise UsageError(f"--file {path} is a directory; give the path of the file to write")
     parent = os.path.dirname(target)
@@ -43,6 +49,32 @@ def check_destination(path: str | None, stdout: Any = None) -> None:
         raise UsageError(f"--file {path}: the directory {parent} is not writable")
 
 
+def destination_path(path: str) -> str:
+    """The real path that `path` leads to, refused (exit 2, nothing written) when a link on
+    the way, or the entry at the end, is another user's in a shared folder."""
+    target, planted = resolve(path)
+    if planted is not None:
+        raise UsageError(f"--file {path}: {planted}; refusing to "
+                         f"{'follow' if planted.link else 'use'} it")
+    return target
+
+
+def final_mode(target: str) -> int:
+    """The mode the saved file gets: that of the file it replaces when that is a regular
+    file of ours (lstat: a link is not followed; set-id bits dropped), else what a new
+    file gets under the umask. Another user's file lends nothing: its 0666 would let
+    them rewrite the verified image."""
+    try:
+        info = os.lstat(target)
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid():
+        return stat.S_IMODE(info.st_mode) & 0o777
+    mask = os.umask(0o077)  # read it the only way there is; 0o077 errs on the private side
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def is_terminal_device(path: str) -> bool:
     if not stat.S_ISCHR(os.stat(path).st_mode):
         return False
@@ -57,10 +89,29 @@ def is_terminal_device(path: str) -> bool:
 
 
 def part_path(destination: str, image_id: str) -> str:
-    """The partial file that ties an interrupted download to its image and destination."""
+    """The partial file that ties an interrupted download to its image and destination.
+
+    This is the name a download starts in when it is free; when something else has it,
+    a download starts in a spare one, `part_spares()` below."""
     target = os.path.realpath(destination)
     safe_id = re.sub(r"[^A-Za-z0-9._-]", "_", image_id)
     return os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{safe_id}.part")
+
+
+SPARE = r"\.[0-9a-f]{8}\.part"  # what safefile.create_unique() puts after the stem
+
+
+def part_spares(part: str) -> list[str]:
+    """The spare partial files of the same download: `.<name>.<id>.<8 hex>.part`, made
+    when something not ours alone had the name part_path() gives. One readdir, done only
+    when that name holds no partial of ours."""
+    directory, name = os.path.split(part)
+    spare = re.compile(re.escape(name.removesuffix(".part")) + SPARE)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(os.path.join(directory, n) for n in names if spare.fullmatch(n))
 
 
 def start_writeback(fd: int, start: int, length: int) -> None:
@@ -75,13 +126,6 @@ def start_writeback(fd: int, start: int, length: int) -> None:
             advise(fd, start, length, os.POSIX_FADV_DONTNEED)
         except OSError:
             pass
-
-
-def remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def sync_directory(path: str) -> None:

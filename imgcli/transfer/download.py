@@ -2,12 +2,19 @@
 
 A kept partial file (`.<name>.<image-id>.part`, beside the destination) is what a later
 save of the same image to the same place resumes from with an HTTP Range request.
+
+The folder may be shared (/tmp), so a file under that name is taken only when it is a
+regular file of ours alone (safefile.open_own); anything else there is left untouched
+and, with one line on stderr, the download starts in a new partial file made with
+O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600: under that name when it is free, else a spare
+`.<name>.<image-id>.<8 hex>.part`, which a later save finds and resumes the same way.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import os
 import re
 import select
@@ -16,11 +23,15 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from imgcli import safefile
 from imgcli.errors import ApiError, ImgcliError, UsageError, phrase
+from imgcli.safefile import remove
 from imgcli.transfer.destination import (
     check_destination,
+    destination_path,
+    final_mode,
     part_path,
-    remove,
+    part_spares,
     start_writeback,
     sync_directory,
 )
@@ -31,6 +42,7 @@ from imgcli.transfer.upload import fill_block
 if TYPE_CHECKING:
     from requests import Response
 
+LOG = logging.getLogger(__name__)
 CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(?:\d+|\*)")
 WRITEBACK_EVERY = 8 << 20  # bytes: how often the partial file's new bytes go to disk
 
@@ -69,16 +81,16 @@ class Download:
         self.received = 0  # bytes of this response
         self.kept_partial: str | None = None
         self.target: str | None = None  # the real file to replace, or None: write straight
-        self.part: str | None = None
+        self.part: str | None = None  # the partial file in use, once one is open
         self.file: Any = None  # the partial file (file mode) or the stream (stdout, device)
         self.owns_file = True  # False for stdout: it is the caller's to close
         self.digest: str | None = None  # set once the whole body was received and hashed
         self.completed = False  # the whole body arrived
         self.written_back = 0  # the partial file's bytes up to here were sent to disk
         if destination is not None and destination != "-":
-            real = os.path.realpath(destination)
-            if not os.path.exists(real) or stat.S_ISREG(os.stat(real).st_mode):
-                self.target, self.part = real, part_path(real, image_id)
+            real = destination_path(destination)
+            if replaceable(real):
+                self.target = real
 
     @property
     def headers(self) -> dict[str, str]:
@@ -86,10 +98,40 @@ class Download:
 
     # -- before the request: a kept partial file is hashed (one pass) --------------------------
 
-    def resume_partial(self) -> None:
-        if self.part is None or not os.path.isfile(self.part):
+    def take_partial(self) -> None:
+        """Open the partial file an earlier save kept: the first of ours (part_path(), then
+        its spares) that open_own() trusts. Nothing else is opened for writing; a doubt
+        about a file that is not taken is said in one line."""
+        if self.target is None:
             return
-        self.file = self.open_part(os.O_RDWR)
+        first = part_path(self.target, self.image_id)
+        doubt = self.take(first)
+        if self.file is not None:
+            return
+        for path in part_spares(first):
+            why_not = self.take(path)
+            if self.file is not None:
+                return
+            doubt = doubt or why_not
+        if doubt:
+            LOG.warning("%s; downloading afresh", doubt)
+
+    def take(self, path: str) -> str | None:
+        """Open `path` as the partial file if it is ours alone: None (taken, or nothing
+        there), or why it was not."""
+        try:
+            fd = safefile.open_own(path, os.O_RDWR)
+        except FileNotFoundError:
+            return None
+        except safefile.Untrusted as exc:
+            return f"ignoring {path}: {exc}"
+        self.part = path
+        self.file = self.locked(fd)
+        return None
+
+    def resume_partial(self) -> None:
+        if self.file is None:
+            return
         size = os.fstat(self.file.fileno()).st_size
         if size == 0 or (self.expected.size is not None and size >= self.expected.size):
             self.start_over()  # nothing to resume, or more than the image: not ours to trust
@@ -103,9 +145,20 @@ class Download:
             self.hasher.update(block)
             self.offset += len(block)
 
-    def open_part(self, flags: int) -> Any:
-        assert self.part is not None
-        fd = os.open(self.part, flags | os.O_CLOEXEC, 0o666)
+    def new_partial(self) -> None:
+        """A new partial file, created exclusively (safefile.create): a planted link, file
+        or FIFO under the name is never opened; a spare name is used instead."""
+        assert self.target is not None
+        self.part = part_path(self.target, self.image_id)
+        try:
+            fd = safefile.create(self.part)
+        except FileExistsError:
+            directory, name = os.path.split(self.part)
+            fd, self.part = safefile.create_unique(directory, name.removesuffix("part"),
+                                                   ".part")
+        self.file = self.locked(fd)
+
+    def locked(self, fd: int) -> Any:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -123,7 +176,7 @@ class Download:
             self.hasher.close()
         self.hasher = self.new_hasher()
         self.offset = self.written_back = 0
-        if self.file is not None and self.part is not None:
+        if self.file is not None and self.part is not None:  # a partial file of ours
             self.file.seek(0)
             self.file.truncate()
         if self.progress:
@@ -183,9 +236,8 @@ class Download:
     def open_output(self) -> None:
         if self.file is not None:
             return
-        if self.part is not None:
-            self.file = self.open_part(os.O_RDWR | os.O_CREAT)
-            self.file.truncate()  # a leftover of a partial we did not trust
+        if self.target is not None:
+            self.new_partial()
         elif self.destination is None or self.destination == "-":
             sys.stdout.flush()  # anything printed before the data goes before it
             self.file = self.stdout if self.stdout is not None else sys.stdout.buffer
@@ -217,7 +269,7 @@ class Download:
 
     def write_back(self) -> None:
         end = self.offset + self.received
-        if self.part is not None and end - self.written_back >= WRITEBACK_EVERY:
+        if self.target is not None and end - self.written_back >= WRITEBACK_EVERY:
             start_writeback(self.file.fileno(), self.written_back, end - self.written_back)
             self.written_back = end
 
@@ -296,9 +348,8 @@ class Download:
         never a torn one. The writeback started during the download leaves this fsync
         about 0.01 s of work for 256 MiB (0.13 s without it)."""
         assert self.target is not None and self.part is not None
-        try:
-            if os.path.exists(self.target):  # keep the mode of the file it replaces
-                os.fchmod(self.file.fileno(), stat.S_IMODE(os.stat(self.target).st_mode))
+        try:  # 0600 while it was partial: the final mode only now
+            os.fchmod(self.file.fileno(), final_mode(self.target))
             os.fsync(self.file.fileno())
         except OSError as exc:  # delayed allocation can report a full disk only here
             self.fail(keep=False)
@@ -343,13 +394,27 @@ def prepare_download(destination: str | None, image_id: str, expected: Expected,
     """Check the destination and hash any kept partial file, before the GET is sent.
 
     destination None or "-" is stdout (binary: sys.stdout.buffer unless given). With
-    resume=False a kept partial file is ignored and overwritten.
+    resume=False a kept partial file is emptied and written again.
     """
     check_destination(destination, stdout)
     download = Download(destination, image_id, expected, progress, stdout)
+    download.take_partial()
     if resume:
         download.resume_partial()
+    elif download.file is not None:
+        download.start_over()
     return download
+
+
+def replaceable(path: str) -> bool:
+    """Whether the destination is a file to replace by renaming (it does not exist, or is
+    a regular file or a link: a rename replaces the link, not its target), rather than
+    a device or a FIFO to write straight through."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:  # nothing there (yet): a new file
+        return True
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
 def why(exc: BaseException) -> str:

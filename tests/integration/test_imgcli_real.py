@@ -131,7 +131,8 @@ CASES = [
     Case(("--limit", "3"), order=first(3)),
     Case(("--max-items", "4"), order=first(4)),
     Case(("--limit", "5", "--max-items", "2"), order=first(2)),
-    Case(("--limit", "0"), order=first(0)),
+    Case(("--limit", "0")),  # no limit, as in openstackclient
+    Case(("--max-items", "0"), order=first(0)),
     Case(("--sort", "name:desc", "--limit", "3"), order=lambda names: names[::-1][:3]),
     Case(("--marker", image_id("filler-05")), order=after("filler-05")),
     Case(("--marker", "filler-05"), order=after("filler-05")),

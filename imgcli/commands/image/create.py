@@ -49,6 +49,8 @@ def create_body(args: argparse.Namespace, owner: str | None) -> dict[str, Any]:
 class CreateImage(ExplainErrors, ShowOne):
     """Create/upload an image"""
 
+    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
+
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         parser.add_argument("name", metavar="<image-name>", help="New image name")

@@ -7,7 +7,6 @@ prints (more with --wait, which polls until the import has ended); `import info`
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -109,7 +108,8 @@ class StageImage(ExplainErrors, Command):
                                  size=parsed_args.size, timeout=self.app.settings.api_timeout)
 
         try:
-            on_image_once(connection, parsed_args.image, source, stage)
+            # An ID is never retried as a name, so the data is sent at most once.
+            resolve.on_image(connection, parsed_args.image, stage)
         except KeyboardInterrupt as exc:
             if str(exc):  # Glance puts an image whose staging broke off back to queued
                 self.app.stderr.write(f"{exc}; stage the data again\n")
@@ -118,33 +118,11 @@ class StageImage(ExplainErrors, Command):
             source.close()
 
 
-def on_image_once(connection: Connection, ref: str, source: Source,
-                  call: Callable[[str], None]) -> None:
-    """resolve.on_image for a call that sends image data: with an ID the PUT is the only
-    request; a 404 on it tries `ref` as a name, and the data is sent again only when it
-    can be read again (a file, from its start)."""
-    if not resolve.looks_like_id(ref):
-        call(str(resolve.image_by_name(connection, ref)["id"]))
-        return
-    start = source.file.tell() if source.size is not None else None
-    try:
-        call(ref)
-        return
-    except NotFound as by_id:
-        try:
-            image_id = str(resolve.image_by_name(connection, ref)["id"])
-        except NotFound:
-            raise NotFound(f"no image named or with ID {ref!r}") from by_id
-    if start is None:
-        raise ApiError(f"{ref!r} is the name of image {image_id}, not its ID, and piped data "
-                       f"cannot be sent twice: run the command again with {image_id}")
-    source.file.seek(start)
-    call(image_id)
-
-
 class ImportImage(ExplainErrors, ShowOne):
     """Initiate the image import process (interoperable image import, Image API 2.6 and
     later)"""
+
+    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -269,6 +247,8 @@ def enabled_methods(info: dict[str, Any]) -> list[str]:
 
 class ImportInfo(ExplainErrors, ShowOne):
     """Show available import methods"""
+
+    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...],
                                                                      tuple[Any, ...]]:

@@ -129,8 +129,9 @@ def list_query(args: argparse.Namespace, owner: str | None = None, marker: str |
 
 
 def max_total(limit: int | None, max_items: int | None) -> int | None:
-    """--limit and --max-items both cap the rows (unlike openstackclient's --limit: README)."""
-    caps = [cap for cap in (limit, max_items) if cap is not None]
+    """--limit and --max-items both cap the rows (unlike openstackclient's --limit: README).
+    `--limit 0` is no limit, as openstackclient reads it: a script passing 0 gets every row."""
+    caps = [cap for cap in (limit or None, max_items) if cap is not None]
     return min(caps) if caps else None
 
 
@@ -145,7 +146,8 @@ def image_row(image: dict[str, Any], long: bool) -> tuple[Any, ...]:
 class ListImage(ExplainErrors, Lister):
     """List available images"""
 
-    formatter_namespace = "imgcli.formatter.list"  # cliff's, with JSON and YAML streaming
+    # cliff's formatters, with JSON and YAML streaming and text escaped at a terminal
+    formatter_namespace = "imgcli.formatter.list"
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -206,10 +208,13 @@ class ListImage(ExplainErrors, Lister):
                             help="Filter on image ID (repeatable: any of them)")
         return parser
 
+    def printed_columns(self, parsed_args: argparse.Namespace) -> tuple[str, ...]:
+        return LONG_HEADERS if parsed_args.long else SHORT_HEADERS
+
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], Iterable]:
         total = max_total(parsed_args.limit, parsed_args.max_items)
         sort_param(parsed_args.sort)  # a bad --sort fails before any request
-        headers = LONG_HEADERS if parsed_args.long else SHORT_HEADERS
+        headers = self.printed_columns(parsed_args)
         if total == 0:
             return headers, iter(())
         connection = self.app.connection

@@ -1,8 +1,9 @@
 """`image add project`, `image remove project`, `image member list`, `image member get`.
 
 openstackclient's names, arguments and output. An image ID costs no look-up (the member
-request is sent with it; a 404 makes it a name), a project ID or the token's own project
-costs no Keystone request, so `add project ID PROJECT_ID` is one POST.
+request is sent with it), a project ID or the token's own project costs no Keystone
+request, so `add project ID PROJECT_ID` is one POST. These commands are about the share
+itself, so an image name also finds shares not yet accepted (resolve's `shares=True`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def not_shared(conn: Connection, ref: str) -> ApiError | None:
     Glance's 403 hides its reason ("Not allowed to create members"); one more GET, on
     failure only, tells whether it is the usual one."""
     try:
-        visibility = resolve.image_record(conn, ref).get("visibility")
+        visibility = resolve.image_record(conn, ref, shares=True).get("visibility")
     except ImgcliError:
         return None
     if visibility == "shared":
@@ -67,6 +68,8 @@ def not_shared(conn: Connection, ref: str) -> ApiError | None:
 
 class AddProjectToImage(ExplainErrors, ShowOne):
     """Associate project with image"""
+
+    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -79,7 +82,8 @@ class AddProjectToImage(ExplainErrors, ShowOne):
         project = member_project(conn, parsed_args.project, parsed_args.project_domain)
         try:
             member = resolve.on_image(conn, parsed_args.image,
-                                      lambda image_id: images.add_member(conn, image_id, project))
+                                      lambda image_id: images.add_member(conn, image_id, project),
+                                      shares=True)
         except NotFound:
             raise
         except ApiError as refused:
@@ -103,12 +107,16 @@ class RemoveProjectImage(ExplainErrors, Command):
     def take_action(self, parsed_args: argparse.Namespace) -> None:
         conn = self.app.connection
         project = member_project(conn, parsed_args.project, parsed_args.project_domain)
+        # A 404 may be the member's (not a member of this image): own_404 tells which.
         resolve.on_image(conn, parsed_args.image,
-                         lambda image_id: images.remove_member(conn, image_id, project))
+                         lambda image_id: images.remove_member(conn, image_id, project),
+                         shares=True, own_404=True)
 
 
 class ListImageProjects(ExplainErrors, Lister):
     """List projects associated with image"""
+
+    formatter_namespace = "imgcli.formatter.list"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -121,12 +129,15 @@ class ListImageProjects(ExplainErrors, Lister):
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], Any]:
         conn = self.app.connection
         members = resolve.on_image(conn, parsed_args.image,
-                                   lambda image_id: images.list_members(conn, image_id))
+                                   lambda image_id: images.list_members(conn, image_id),
+                                   shares=True)
         return LIST_HEADERS, [tuple(m.get(key) for key in LIST_KEYS) for m in members]
 
 
 class ShowProjectImage(ExplainErrors, ShowOne):
     """Show a particular project associated with image"""
+
+    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -138,5 +149,6 @@ class ShowProjectImage(ExplainErrors, ShowOne):
         conn = self.app.connection
         project = member_project(conn, parsed_args.member, parsed_args.project_domain)
         member = resolve.on_image(conn, parsed_args.image,
-                                  lambda image_id: images.get_member(conn, image_id, project))
+                                  lambda image_id: images.get_member(conn, image_id, project),
+                                  shares=True, own_404=True)
         return member_record(member)

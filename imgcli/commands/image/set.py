@@ -191,7 +191,9 @@ class SetImage(ExplainErrors, Command):
                             or not (changes or action))
         record = None
         if needs_record or not resolve.looks_like_id(args.image):
-            record = resolve.image_record(connection, args.image)
+            # Answering a share is the one change that must find a share not yet accepted.
+            record = resolve.image_record(connection, args.image,
+                                          shares=bool(args.membership))
             check_record(record, args.image, action, args.membership)
         patch = set_patch(changes, args.tags, record)
 
@@ -223,22 +225,16 @@ def set_membership(connection: Connection, ref: str, image_id: str, member: str,
 
 def run_steps(connection: Connection, ref: str, record: dict[str, Any] | None,
               steps: list[tuple[str, Callable[[str], Any]]]) -> None:
-    """Each step in turn on the image; a failure after an earlier step says what was done."""
-    if not steps:
-        return
+    """Each step in turn on the image; a failure after an earlier step says what was done.
+
+    Without a record `ref` is an ID (a name is always read first): the first change is the
+    only request it costs, and on_image makes its 404 "no image with ID"."""
     done: list[str] = []
-    image_id = str(record["id"]) if record is not None else None
+    image_id = str(record["id"]) if record is not None else ref
     for description, step in steps:
         try:
-            if image_id is None:
-                # An ID with no record: the first change is the only request it costs
-                # (a 404 makes on_image try the argument as a name).
-                def first(found: str, step: Callable[[str], Any] = step) -> Any:
-                    nonlocal image_id
-                    image_id = found
-                    return step(found)
-
-                resolve.on_image(connection, ref, first)
+            if record is None and not done:
+                resolve.on_image(connection, ref, step)
             else:
                 step(image_id)
         except ApiError as exc:

@@ -14,6 +14,8 @@ from imgcli.commands.base import ExplainErrors
 class ShowImage(ExplainErrors, ShowOne):
     """Display image details"""
 
+    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
+
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         parser.add_argument("--human-readable", action="store_true",
