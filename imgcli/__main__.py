@@ -7,8 +7,7 @@ import os
 import sys
 
 from imgcli import __version__
-
-SIGPIPE_EXIT = 141
+from imgcli.errors import ExitStatus
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,9 +15,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--version"]:
         print(f"imgcli {__version__}")
         return 0
-    # Start-up creates the objects of ~470 modules, all alive until exit; the cyclic collector
-    # would walk them again and again as they are made, and once more at exit (11% of a warm
-    # run's instructions). Freezing them makes teardown skip them.
+    # Start-up creates the objects of hundreds of modules, all alive until exit; the cyclic
+    # collector would walk them again and again as they are made, and once more at exit
+    # (docs/performance.md has the share of a warm run's instructions). Freezing them makes
+    # teardown skip them.
     gc.disable()
     try:
         from imgcli.shell import ImgcliApp
@@ -26,13 +26,13 @@ def main(argv: list[str] | None = None) -> int:
         result = ImgcliApp().run(argv)
         sys.stdout.flush()
     except BrokenPipeError:
-        result = SIGPIPE_EXIT
+        result = ExitStatus.BROKEN_PIPE
     except KeyboardInterrupt:
-        result = 130
+        result = ExitStatus.INTERRUPTED
     finally:
         gc.freeze()
         gc.enable()
-    if result == SIGPIPE_EXIT:
+    if result == ExitStatus.BROKEN_PIPE:
         # The reader went away (`| head -1`): nothing more to say, and no flush error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return result

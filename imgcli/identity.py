@@ -15,7 +15,7 @@ from imgcli.errors import ApiError, ConfigError, UsageError
 if TYPE_CHECKING:
     from keystoneauth1.access import AccessInfo
 
-    from imgcli.session import Connection
+    from imgcli.connection import Connection
 
 KEYSTONE_ID = re.compile(r"^[0-9a-f]{32}$")
 VERSION_SEGMENT = re.compile(r"/v(2\.0|3)/?$")

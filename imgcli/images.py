@@ -14,24 +14,17 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from imgcli.errors import ApiError, AuthError, NotFound, phrase
+from imgcli.connection import VERSION_SEGMENT
+from imgcli.errors import ApiError, AuthError, NotFound, RequestError
 
 if TYPE_CHECKING:
     from keystoneauth1.adapter import Adapter
     from requests import Response
 
-    from imgcli.session import Connection
+    from imgcli.connection import Connection
 
 PAGE_SIZE = 1000  # Glance caps it at api_limit_max (1000 by default): one request per 1000
 Query = Sequence[tuple[str, str]]
-VERSION_SEGMENT = re.compile(r"/v2(\.\d+)?/?$")
-
-
-def versioned_root(endpoint: str) -> str:
-    """The v2 root of an endpoint given as the bare service URL or as the v2 root itself
-    (--os-endpoint), found without a discovery request."""
-    url = endpoint.rstrip("/")
-    return url + "/" if VERSION_SEGMENT.search(url) else url + "/v2/"
 
 
 def next_page_url(image_root: str, link: str) -> str:
@@ -76,21 +69,21 @@ def error_text(response: Response) -> str:
     return " ".join(text.split())[:300]
 
 
-def failure(response: Response) -> ApiError:
-    """One error for a refused request: method, URL, status and Glance's own words."""
+def failure(response: Response) -> RequestError:
+    """One error for a refused request, keeping its status, method, URL and Glance's words."""
     request = response.request
     method = request.method if request is not None and request.method else "GET"
     detail = error_text(response)
     sent = request.headers.get("X-Auth-Token") if request is not None else None
     if sent:  # an echoing proxy or debug page must not put the token on the terminal
         detail = detail.replace(str(sent), "<redacted>")
-    status = f"{response.status_code} {response.reason or phrase(response.status_code)}"
-    message = f"{method} {response.url} failed: {status}" + (f": {detail}" if detail else "")
+    fields = {"status": response.status_code, "method": method, "url": response.url,
+              "detail": detail, "reason": response.reason or ""}
     if response.status_code == 401:
-        return AuthError(message + " (the token was refused; check the credentials)")
+        return AuthError(**fields, hint="the token was refused; check the credentials")
     if response.status_code == 404:
-        return NotFound(message)
-    return ApiError(message)
+        return NotFound(**fields)
+    return ApiError(**fields)
 
 
 def json_body(response: Response) -> dict[str, Any]:
@@ -166,7 +159,7 @@ def send(conn: Connection, method: str, path: str, ok: tuple[int, ...] = (200,),
     """One request to the image endpoint; a status outside `ok` raises its one-line error."""
     if not retry:
         kwargs.update(connect_retries=0, status_code_retries=0)
-    response = conn.adapter.request(conn.image_root + path, method, **kwargs)
+    response = conn.adapter.request(conn.image_root() + path, method, **kwargs)
     if response.status_code not in ok:
         raise failure(response)
     return response
@@ -223,7 +216,7 @@ def list_members(conn: Connection, image_id: str) -> list[dict[str, Any]]:
     doc = json_body(send(conn, "GET", image_path(image_id, "members")))
     members = doc.get("members")
     if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
-        raise ApiError(f"GET {conn.image_root}{image_path(image_id, 'members')}: "
+        raise ApiError(f"GET {conn.image_root()}{image_path(image_id, 'members')}: "
                        "the reply has no list of members")
     return members
 

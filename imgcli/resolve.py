@@ -21,7 +21,7 @@ from imgcli import images
 from imgcli.errors import ApiError, NotFound
 
 if TYPE_CHECKING:
-    from imgcli.session import Connection
+    from imgcli.connection import Connection
 
 T = TypeVar("T")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")

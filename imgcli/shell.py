@@ -18,8 +18,8 @@ from cliff.commandmanager import CommandManager
 from imgcli import __version__
 from imgcli.cache import TokenCache
 from imgcli.config import Settings, add_global_options, resolve_settings
-from imgcli.errors import EXIT_USAGE, ImgcliError
-from imgcli.session import Connection, connect
+from imgcli.connection import Connection, connect
+from imgcli.errors import ExitStatus, ImgcliError
 
 if TYPE_CHECKING:
     import argparse
@@ -57,7 +57,7 @@ def exit_status(result: int, err: BaseException | None) -> int:
     if result != 1 or err is None:
         return result
     if isinstance(err, ImgcliError):
-        return err.exit_code
+        return err.exit_status
     # In interactive mode cliff wraps argparse's exit (2 for bad options, 0 for --help) in an
     # error for cmd2, and reports 1.
     if isinstance(err.__cause__, SystemExit) and isinstance(err.__cause__.code, int):
@@ -167,7 +167,7 @@ class ImgcliApp(App):
 
     def initialize_app(self, argv: list[str]) -> None:
         if self.options.trace:
-            from imgcli.trace import Recorder
+            from imgcli.trace.recorder import Recorder
 
             self.recorder = Recorder(["imgcli", *self.argv])
             self.stdout = Tee(self.stdout)
@@ -180,6 +180,12 @@ class ImgcliApp(App):
 
     def prepare_to_run_command(self, cmd: Command) -> None:
         self.last_error = None
+
+    @property
+    def known_settings(self) -> Settings | None:
+        """The settings if a command has already resolved them (None: not yet, or they
+        failed): what an error message may use without resolving anything anew."""
+        return self._settings
 
     @property
     def settings(self) -> Settings:
@@ -231,7 +237,7 @@ class ImgcliApp(App):
             # cliff would print its guesses on stdout, over several lines, and nothing on stderr.
             names = [name for name, _ in self.command_manager]
             self.stderr.write(f"{PROG}: {unknown_command(argv, names)}\n")
-            self.status = EXIT_USAGE
+            self.status = ExitStatus.USAGE
         else:
             self.status = exit_status(super().run_subcommand(argv), self.last_error)
         return self.status

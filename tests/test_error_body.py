@@ -16,7 +16,7 @@ import pytest
 import requests
 from urllib3 import HTTPResponse
 
-from imgcli.errors import EXIT_API
+from imgcli.errors import ExitStatus
 from imgcli.images import failure
 from imgcli.transport import ERROR_BODY_LIMIT, bound_body
 from tests.conftest import assert_no_secret
@@ -36,7 +36,7 @@ def bounded(result: Run, flood: Flood) -> str:
     assert result.peak_rss < MAX_RSS, f"peak RSS {result.peak_rss >> 20} MiB"
     assert flood.sent < MAX_SENT, f"{flood.sent >> 20} MiB of the page were read"
     assert result.seconds < MAX_SECONDS
-    assert result.returncode == EXIT_API, result.stderr[:2000]
+    assert result.returncode == ExitStatus.ERROR, result.stderr[:2000]
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and len(lines[0]) < 1000, result.stderr[:2000]
     return lines[0]
@@ -77,7 +77,7 @@ def test_debug_output_stays_bounded_too(tmp_path):
     with Home(routes={LIST: flood}) as home:
         result = run(["--debug", "image", "list"], tmp_path, home.env)
     assert_no_secret(result.stdout.decode(errors="replace") + result.stderr)
-    assert result.returncode == EXIT_API  # with a traceback: --debug asks for one
+    assert result.returncode == ExitStatus.ERROR  # with a traceback: --debug asks for one
     assert result.peak_rss < MAX_RSS and flood.sent < MAX_SENT
     assert ERROR_BODY_LIMIT < len(result.stderr) < 4 * ERROR_BODY_LIMIT
 
@@ -88,7 +88,7 @@ def test_a_small_error_page_still_gives_glances_message(tmp_path):
             b"allowed<br /><br />\n\n\n\n </body>\n</html>")
     with Home(routes={LIST: reply(409, page, "text/html")}) as home:
         result = run(["image", "list"], tmp_path, home.env)
-    assert result.returncode == EXIT_API
+    assert result.returncode == ExitStatus.ERROR
     assert result.stderr.endswith(" failed: 409 Conflict: Image status transition from active "
                                   "to queued is not allowed\n")
 

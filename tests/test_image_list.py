@@ -301,7 +301,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(seed_cloud, run):
     ("http://h/v2images", "http://h/v2images/v2/"),
 ])
 def test_os_endpoint_needs_no_discovery(endpoint, root):
-    from imgcli.images import versioned_root
+    from imgcli.connection import versioned_root
 
     assert versioned_root(endpoint) == root
 

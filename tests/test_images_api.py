@@ -24,7 +24,7 @@ def conn() -> Any:
     from keystoneauth1 import token_endpoint
 
     from imgcli.config import resolve_settings
-    from imgcli.session import Connection, image_adapter
+    from imgcli.connection import Connection, image_adapter
 
     settings = resolve_settings(None, {"OS_TOKEN": "t0ken", "OS_ENDPOINT": ROOT})
     session = ks_session.Session(auth=token_endpoint.Token(ROOT, "t0ken"))

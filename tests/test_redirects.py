@@ -16,7 +16,7 @@ import pytest
 import requests
 from urllib3 import HTTPResponse
 
-from imgcli.errors import EXIT_API, RedirectRefused
+from imgcli.errors import ExitStatus, RedirectRefused
 from imgcli.transport import guard_redirects, origin, shown
 from tests.conftest import assert_no_secret
 from tests.hostile import Home, Logbook, Run, redirect, reply, run, self_signed
@@ -38,7 +38,7 @@ def refused(result: Run, other: Logbook, source: str, target: str) -> str:
     assert_no_secret(result.stdout.decode(errors="replace") + result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
     assert other.seen == [], [(s.method, s.path, sorted(s.headers)) for s in other.seen]
-    assert result.returncode == EXIT_API, result.stderr
+    assert result.returncode == ExitStatus.ERROR, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("refusing to follow the "), lines[0]

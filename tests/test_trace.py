@@ -18,8 +18,8 @@ import requests
 import requests_mock
 from keystoneauth1.session import Session as KsSession
 
-from imgcli import trace
-from imgcli.trace import Recorder, attribution, redact
+from imgcli.trace import attribution, redact
+from imgcli.trace.recorder import Recorder
 
 AUTH_URL = "http://devstack-debug/identity"
 TOKEN_URL = AUTH_URL + "/v3/auth/tokens"
@@ -733,7 +733,7 @@ def test_headers_digested_like_keystoneauth():
     assert redact.redact_header("Accept", "application/json", secrets) == "application/json"
     assert redact.redact_header("Authorization", "Bearer abcdefgh", secrets).startswith("{SHA256}")
     assert secrets("Bearer abcdefgh and abcdefgh") == (
-        f"{trace.digest('Bearer abcdefgh')} and ***"
+        f"{redact.digest('Bearer abcdefgh')} and ***"
     )
 
 

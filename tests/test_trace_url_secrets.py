@@ -9,7 +9,8 @@ import pytest
 import requests
 import requests_mock
 
-from imgcli.trace import Recorder, redact
+from imgcli.trace import redact
+from imgcli.trace.recorder import Recorder
 from tests.conftest import IMAGE_URL
 from tests.fake_image_data import install_data
 

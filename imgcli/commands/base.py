@@ -1,22 +1,32 @@
-"""What every imgcli command shares: library failures become one line that says what to fix."""
+"""The base of every imgcli command: `Command`, `Lister` and `ShowOne`.
+
+Each is cliff's class with what every command shares built in: library failures become one
+line that says what to fix (imgcli.explain), argparse errors are one line, a `-c` naming a
+column the command never prints fails before any request, and output goes through imgcli's
+formatters (escaped at a terminal, streaming JSON/YAML). A command subclasses one of these
+and reads `self.app.connection` and `self.app.settings`.
+
+Imports: cliff, imgcli.errors; imgcli.explain and imgcli.shell only when needed.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+from cliff import command, lister, show
 
 from imgcli.errors import ImgcliError, UsageError
 
+if TYPE_CHECKING:
+    from imgcli.shell import ImgcliApp
 
-class ExplainErrors:
-    """Mix in before a cliff Command class.
 
-    cliff logs str(exception) for a failed command; keystoneauth's and requests' messages
-    are written for developers, so they are translated here, where the command ends.
-    """
+class _Shared:
+    """What the three bases add to cliff's classes (listed first, so its methods win)."""
 
-    app: Any
+    app: ImgcliApp
 
     def get_epilog(self) -> str:
         # cliff reads the metadata of every installed distribution (~50 ms, on every run)
@@ -42,9 +52,9 @@ class ExplainErrors:
         except ImgcliError:
             raise
         except Exception as exc:
-            from imgcli.session import explain
+            from imgcli.explain import explain
 
-            better = explain(exc, getattr(self.app, "_settings", None))
+            better = explain(exc, self.app.known_settings)
             if better is None:
                 raise
             raise better from exc
@@ -59,3 +69,19 @@ def check_columns(asked: Sequence[str] | None, printed: Sequence[str] | None) ->
     if unknown:
         raise UsageError(f"-c {unknown[0]!r}: no such column here; the columns are "
                          f"{', '.join(printed)}")
+
+
+class Command(_Shared, command.Command):
+    """A command that prints nothing on success (or writes its own output)."""
+
+
+class Lister(_Shared, lister.Lister):
+    """A command that prints rows: table, csv, value, json, yaml."""
+
+    formatter_namespace = "imgcli.formatter.list"
+
+
+class ShowOne(_Shared, show.ShowOne):
+    """A command that prints one record: Field/Value, shell, value, json, yaml."""
+
+    formatter_namespace = "imgcli.formatter.show"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from cliff.command import Command
-
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import Command
 
 
-class ClearCache(ExplainErrors, Command):
+class ClearCache(Command):
     """Delete the token and endpoint cache"""
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from cliff.lister import Lister
-
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import Lister
 
 
-class ShowConfiguration(ExplainErrors, Lister):
+class ShowConfiguration(Lister):
     """Show the resolved settings and their sources (secrets redacted)"""
 
-    formatter_namespace = "imgcli.formatter.list"  # escapes control characters at a terminal
 
     def take_action(self, parsed_args: argparse.Namespace):
         settings = self.app.settings

@@ -10,16 +10,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cliff.show import ShowOne
-
 from imgcli import identity
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import ShowOne
 
 
-class IssueToken(ExplainErrors, ShowOne):
+class IssueToken(ShowOne):
     """Issue new token"""
 
-    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], Any]:
         fields = identity.token_fields(self.app.connection)

@@ -21,11 +21,5 @@ Only the standard library is imported here; ``requests`` types are for type chec
 
 Modules: ``recorder`` (hooks and ``write``), ``exchange`` (what is kept and its redacted view),
 ``redact``, ``attribution`` (which service answered), ``markdown`` and ``har`` (the two formats).
+The package itself imports nothing: `from imgcli.trace.recorder import Recorder`.
 """
-
-from __future__ import annotations
-
-from imgcli.trace.recorder import Recorder
-from imgcli.trace.redact import digest
-
-__all__ = ["Recorder", "digest"]

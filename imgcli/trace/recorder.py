@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from imgcli.errors import phrase
 from imgcli.safefile import write_private
-from imgcli.trace import har, markdown
+from imgcli.trace import har, markdown  # submodules: the package imports nothing
 from imgcli.trace.attribution import attribute
 from imgcli.trace.exchange import (
     Body,

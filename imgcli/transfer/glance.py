@@ -14,7 +14,7 @@ from imgcli.transfer.progress import Progress
 from imgcli.transfer.upload import Source, UploadBody, upload_body
 
 if TYPE_CHECKING:
-    from imgcli.session import Connection
+    from imgcli.connection import Connection
 
 # Statuses in which Glance has no data to send (GET …/file answers 204 or 4xx).
 NOT_YET = frozenset({"queued", "saving", "uploading", "importing"})
@@ -80,7 +80,7 @@ def discard(conn: Connection, image: Mapping[str, Any], reason: str) -> str:
     """Delete an image whose data did not arrive whole; `reason` and what became of it.
 
     A protected image is unprotected first: the half-made image is imgcli's own doing."""
-    from imgcli.session import explain
+    from imgcli.explain import explain
 
     image_id = str(image["id"])
     try:

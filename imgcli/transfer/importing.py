@@ -19,7 +19,7 @@ from imgcli.errors import ApiError, ImgcliError, NotFound
 from imgcli.transfer.progress import StatusLine
 
 if TYPE_CHECKING:
-    from imgcli.session import Connection
+    from imgcli.connection import Connection
 
 LOCK = "os_glance_import_task"
 FAILED = "os_glance_failed_import"

@@ -10,7 +10,7 @@ import pytest
 import requests
 import requests_mock
 
-from imgcli.trace import Recorder
+from imgcli.trace.recorder import Recorder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs-tools"))
 import seriespage  # noqa: E402

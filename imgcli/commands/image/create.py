@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from cliff.show import ShowOne
-
 from imgcli import identity, images, records
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import ShowOne
 from imgcli.commands.image import options
 from imgcli.commands.image.imports import add_data_options, meter, open_data, start
 from imgcli.errors import ApiError, ImgcliError, UsageError
@@ -46,10 +44,9 @@ def create_body(args: argparse.Namespace, owner: str | None) -> dict[str, Any]:
     return {**args.properties, **body}
 
 
-class CreateImage(ExplainErrors, ShowOne):
+class CreateImage(ShowOne):
     """Create/upload an image"""
 
-    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -120,7 +117,7 @@ class CreateImage(ExplainErrors, ShowOne):
         except ImgcliError as exc:  # the same kind of error (a 401 stays exit 3), and why
             raise type(exc)(transfer.discard(connection, image, str(exc))) from exc
         except Exception as exc:  # keystoneauth's, before any byte went out
-            from imgcli.session import explain
+            from imgcli.explain import explain
 
             said = explain(exc, self.app.settings) or exc
             raise ApiError(transfer.discard(connection, image, str(said))) from exc

@@ -6,10 +6,8 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from cliff.command import Command
-
 from imgcli import images, resolve
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import Command
 from imgcli.errors import ApiError, AuthError, NotFound
 
 
@@ -18,13 +16,13 @@ def why_not(ref: str, error: ApiError) -> str:
     if isinstance(error, NotFound):
         return str(error)
     # Glance: 403 "Image <id> is protected and cannot be deleted."
-    if " 403 " in str(error) and "is protected" in str(error):
+    if error.mentions(403, "is protected"):
         return (f"image {ref!r} is protected: run `imgcli image set --unprotected "
                 f"{shlex.quote(ref)}` first")
     return f"image {ref!r} was not deleted: {error}"
 
 
-class DeleteImage(ExplainErrors, Command):
+class DeleteImage(Command):
     """Delete image(s)"""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:

@@ -10,15 +10,12 @@ import argparse
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cliff.command import Command
-from cliff.show import ShowOne
-
 from imgcli import images, records, resolve
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import Command, ShowOne
 from imgcli.errors import ApiError, NotFound, UsageError
 
 if TYPE_CHECKING:
-    from imgcli.session import Connection
+    from imgcli.connection import Connection
     from imgcli.transfer import Progress, Source
 
 METHODS = ("glance-direct", "web-download", "glance-download", "copy-image")
@@ -81,7 +78,7 @@ def meter(app: Any, args: argparse.Namespace, source: Source, label: str) -> Pro
     return transfer.Progress(total, label, app.stderr)
 
 
-class StageImage(ExplainErrors, Command):
+class StageImage(Command):
     """Upload data for a specific image to staging (interoperable image import, Image API
     2.6 and later)"""
 
@@ -118,11 +115,10 @@ class StageImage(ExplainErrors, Command):
             source.close()
 
 
-class ImportImage(ExplainErrors, ShowOne):
+class ImportImage(ShowOne):
     """Initiate the image import process (interoperable image import, Image API 2.6 and
     later)"""
 
-    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -220,11 +216,10 @@ def start(connection: Connection, image_id: str, body: dict[str, Any]) -> str:
     except NotFound:
         raise
     except ApiError as exc:
-        text = str(exc)
-        if " 400 " in text and "Unknown import method name" in text:
+        if exc.mentions(400, "Unknown import method name"):
             raise ApiError(method_not_enabled(connection, body["method"]["name"])) from None
-        if " 409 " in text and "needs to be staged" in text:
-            raise ApiError(f"{text}: stage its data first with `imgcli image stage --file "
+        if exc.mentions(409, "needs to be staged"):
+            raise ApiError(f"{exc}: stage its data first with `imgcli image stage --file "
                            f"PATH {image_id}`") from None
         raise
     return image_id
@@ -245,10 +240,9 @@ def enabled_methods(info: dict[str, Any]) -> list[str]:
     return [str(m) for m in value] if isinstance(value, list) else []
 
 
-class ImportInfo(ExplainErrors, ShowOne):
+class ImportInfo(ShowOne):
     """Show available import methods"""
 
-    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...],
                                                                      tuple[Any, ...]]:

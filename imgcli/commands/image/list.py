@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from cliff.columns import FormattableColumn
-from cliff.lister import Lister
 
 from imgcli import identity, images, resolve
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import Lister
 from imgcli.commands.image.options import non_negative
 from imgcli.errors import UsageError
 from imgcli.images import PAGE_SIZE
@@ -143,11 +142,8 @@ def image_row(image: dict[str, Any], long: bool) -> tuple[Any, ...]:
     return tuple(row)
 
 
-class ListImage(ExplainErrors, Lister):
+class ListImage(Lister):
     """List available images"""
-
-    # cliff's formatters, with JSON and YAML streaming and text escaped at a terminal
-    formatter_namespace = "imgcli.formatter.list"
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -224,7 +220,7 @@ class ListImage(ExplainErrors, Lister):
         if marker and not resolve.looks_like_id(marker):
             marker = str(resolve.image_by_name(connection, marker)["id"])
         query = list_query(parsed_args, owner, marker, total)
-        pages = images.list_pages(connection.adapter, connection.image_root, query, total)
+        pages = images.list_pages(connection.adapter, connection.image_root(), query, total)
         # Progress only where a person watches it, and not over rows streaming to the same
         # terminal: a table is printed after the last page, the other formats as they come.
         stderr, stdout = self.app.stderr, self.app.stdout

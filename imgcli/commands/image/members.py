@@ -12,16 +12,12 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING, Any
 
-from cliff.command import Command
-from cliff.lister import Lister
-from cliff.show import ShowOne
-
 from imgcli import identity, images, resolve
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import Command, Lister, ShowOne
 from imgcli.errors import ApiError, ImgcliError, NotFound
 
 if TYPE_CHECKING:
-    from imgcli.session import Connection
+    from imgcli.connection import Connection
 
 LIST_HEADERS = ("Image ID", "Member ID", "Status")
 LIST_KEYS = ("image_id", "member_id", "status")
@@ -66,10 +62,9 @@ def not_shared(conn: Connection, ref: str) -> ApiError | None:
                     f"images: run `imgcli image set --shared {shlex.quote(ref)}` first")
 
 
-class AddProjectToImage(ExplainErrors, ShowOne):
+class AddProjectToImage(ShowOne):
     """Associate project with image"""
 
-    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -94,7 +89,7 @@ class AddProjectToImage(ExplainErrors, ShowOne):
         return member_record(member)
 
 
-class RemoveProjectImage(ExplainErrors, Command):
+class RemoveProjectImage(Command):
     """Disassociate project with image"""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -113,10 +108,9 @@ class RemoveProjectImage(ExplainErrors, Command):
                          shares=True, own_404=True)
 
 
-class ListImageProjects(ExplainErrors, Lister):
+class ListImageProjects(Lister):
     """List projects associated with image"""
 
-    formatter_namespace = "imgcli.formatter.list"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -134,10 +128,9 @@ class ListImageProjects(ExplainErrors, Lister):
         return LIST_HEADERS, [tuple(m.get(key) for key in LIST_KEYS) for m in members]
 
 
-class ShowProjectImage(ExplainErrors, ShowOne):
+class ShowProjectImage(ShowOne):
     """Show a particular project associated with image"""
 
-    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)

@@ -7,10 +7,8 @@ import argparse
 import sys
 from typing import Any
 
-from cliff.command import Command
-
 from imgcli import resolve
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import Command
 
 
 def binary_stdout(stdout: Any) -> Any:
@@ -18,7 +16,7 @@ def binary_stdout(stdout: Any) -> Any:
     return getattr(stdout, "buffer", None) or sys.stdout.buffer
 
 
-class SaveImage(ExplainErrors, Command):
+class SaveImage(Command):
     """Save an image locally"""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:

@@ -14,15 +14,13 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cliff.command import Command
-
 from imgcli import identity, images, resolve
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import Command
 from imgcli.commands.image import options
 from imgcli.errors import ApiError, NotFound, UsageError
 
 if TYPE_CHECKING:
-    from imgcli.session import Connection
+    from imgcli.connection import Connection
 
 # The attributes set has an option for (--property NAME=... is refused for them).
 SET_OPTIONS = options.options_for("name", "min_disk", "min_ram", "container_format",
@@ -128,7 +126,7 @@ def check_record(record: dict[str, Any], ref: str, action: str | None,
                        f"there is no membership to set to {membership}; nothing changed")
 
 
-class SetImage(ExplainErrors, Command):
+class SetImage(Command):
     """Set image properties"""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -244,7 +242,7 @@ def run_steps(connection: Connection, ref: str, record: dict[str, Any] | None,
         done.append(description)
 
 
-class UnsetImage(ExplainErrors, Command):
+class UnsetImage(Command):
     """Unset image tags and properties"""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:

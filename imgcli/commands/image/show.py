@@ -5,16 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cliff.show import ShowOne
-
 from imgcli import records, resolve
-from imgcli.commands.base import ExplainErrors
+from imgcli.commands.base import ShowOne
 
 
-class ShowImage(ExplainErrors, ShowOne):
+class ShowImage(ShowOne):
     """Display image details"""
 
-    formatter_namespace = "imgcli.formatter.show"  # escapes control characters at a terminal
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
