@@ -20,6 +20,7 @@ from imgcli.cache import TokenCache
 from imgcli.config import Settings, add_global_options, resolve_settings
 from imgcli.connection import Connection, connect
 from imgcli.errors import ExitStatus, ImgcliError
+from imgcli.terminal import CONTROLS
 
 if TYPE_CHECKING:
     import argparse
@@ -65,8 +66,8 @@ def exit_status(result: int, err: BaseException | None) -> int:
     return result
 
 
-# Every control character but the line breaks of a --debug traceback.
-LOG_CONTROLS = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 10}
+# Every control character imgcli.terminal escapes, but the line breaks of a --debug traceback.
+LOG_CONTROLS = {code: shown for code, shown in CONTROLS.items() if code != ord("\n")}
 
 
 def scrub_record(record: logging.LogRecord) -> bool:

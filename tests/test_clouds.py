@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import tempfile
 import textwrap
-import traceback
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,9 +12,9 @@ import pytest
 from imgcli import clouds
 from imgcli.clouds import find_config_files, load_cloud
 from imgcli.errors import ConfigError
+from tests.nobody import as_nobody
 
 SECRET = "s3cr3t-Pa55w0rd"
-NOBODY = 65534
 
 
 @pytest.fixture
@@ -344,27 +342,6 @@ def test_unreadable_path(root, env):
         load_cloud("c", env, str(root / "cwd"))
 
 
-def as_nobody(check: Callable[[], None]) -> None:
-    """Run `check` in a child process that has given up root (which reads any file).
-
-    A fork, not a new interpreter: `nobody` may not enter /root, where pyenv's Python is."""
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            check()
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, "the check failed as nobody (see stderr)"
-
-
 def test_permission_denied(env):
     # A folder that `nobody` may enter (pytest's own are 0700) holding a file no one may read.
     with tempfile.TemporaryDirectory() as folder:
@@ -378,4 +355,7 @@ def test_permission_denied(env):
                                match=f"cannot read clouds.yaml {path}: Permission denied"):
                 load_cloud("c", env, str(cwd))
 
-        as_nobody(check) if os.geteuid() == 0 else check()
+        if os.geteuid() == 0:
+            assert as_nobody(check) == ""
+        else:
+            check()

@@ -24,8 +24,8 @@ import pytest
 
 from tests.conftest import SEED_ENV
 from tests.fake_image_data import DataGlance, install_data
+from tests.nobody import NOBODY, as_nobody
 
-NOBODY = 65534
 DATA = bytes(range(256)) * 9000 + b"tail"  # 2.2 MiB: three blocks, the last one short
 MINE = b"the user's own file, which no download may touch\n" * 100
 
@@ -33,32 +33,6 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to act as
 
 
 # -- the attacker and the folders ---------------------------------------------------------
-
-
-def as_nobody(action: Callable[[], object]) -> str:
-    """Run `action` in a forked child that became `nobody` (uid and gid 65534, no groups):
-    "" when it succeeded, else the error it raised, as one line. A fork, not a new
-    interpreter: `nobody` may not enter /root, where the Python is."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child: never return into pytest
-        outcome = "the child failed"
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            action()
-            outcome = ""
-        except BaseException as exc:
-            outcome = f"{type(exc).__name__}: {exc}"
-        finally:
-            os.write(write_end, outcome.encode())
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        outcome = pipe.read().decode()
-    os.waitpid(pid, 0)
-    return outcome
 
 
 def plant(action: Callable[[], object]) -> None:

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +38,7 @@ from imgcli.transfer import (
     upload_body,
 )
 from imgcli.transfer.destination import TERMINAL
+from tests.nobody import as_nobody
 
 DATA = bytes(range(256)) * (10 * 1024 + 7)  # 2.5 MiB and a bit: three blocks, the last short
 IMAGE_ID = "5f0e7c2a-1b7c-4f5e-9a3d-2c8b9e0d1f42"
@@ -181,31 +182,6 @@ def test_bad_file_is_one_usage_line_naming_it(tmp_path: Path, name: str, words: 
     assert path in message and words in message and "\n" not in message
 
 
-def as_nobody(action: Callable[[], object]) -> str:
-    """Run `action` in a forked child that dropped root, and return what it raised: root
-    reads and writes through any mode bits, so modes are only tested as another user."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            try:
-                action()
-                outcome = "no error"
-            except Exception as exc:
-                outcome = f"{type(exc).__name__}: {exc}"
-            os.write(write_end, outcome.encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        outcome = pipe.read().decode()
-    os.waitpid(pid, 0)
-    return outcome
-
-
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
     """A directory another user can reach (pytest's own tmp_path is root's alone)."""
@@ -231,7 +207,7 @@ def test_unreadable_file_is_refused(shared_dir: Path) -> None:
         return
     # As root, in a child that became `nobody`: the readable file opens there, so the
     # refusal below is the mode's doing and not the path's.
-    assert as_nobody(lambda: open_source(str(readable))) == "no error"
+    assert as_nobody(lambda: open_source(str(readable))) == ""
     outcome = as_nobody(lambda: open_source(str(unreadable)))
     assert outcome == f"UsageError: --file {unreadable}: permission denied; " \
         "make it readable for this user"

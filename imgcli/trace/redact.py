@@ -230,16 +230,14 @@ def redact_json(node: Any, secrets: Secrets, path: tuple[str, ...] = ()) -> Any:
             ):
                 secrets.add(value)
                 out[key] = REDACTED
-            elif isinstance(value, str) and ("=" in value or "@" in value):
-                # web-download's {"method": {"uri": ...}}, or an error message quoting a URL
-                # (a string with neither holds no user info and no query: most are skipped).
-                out[key] = redact_text(value, secrets)
             else:
-                out[key] = value
+                out[key] = redact_json(value, secrets, path)
         return out
     if isinstance(node, list):
         return [redact_json(item, secrets, path) for item in node]
-    if isinstance(node, str) and ("=" in node or "@" in node):
+    if isinstance(node, str):
+        # web-download's {"method": {"uri": ...}}, or an error message quoting a URL
+        # (redact_text returns at once for a string with no "=" and no "@": most strings).
         return redact_text(node, secrets)
     return node
 

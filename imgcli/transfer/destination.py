@@ -16,13 +16,14 @@ from typing import Any
 
 from imgcli.errors import UsageError
 from imgcli.safefile import resolve
-from imgcli.transfer.progress import is_terminal
+from imgcli.terminal import is_terminal
 
 TERMINAL = "refusing to write image data to a terminal; use --file PATH or redirect stdout"
 
 
-def check_destination(path: str | None, stdout: Any = None) -> None:
-    """Refuse, before any request, a destination that cannot be written.
+def check_destination(path: str | None, stdout: Any = None) -> str | None:
+    """Refuse, before any request, a destination that cannot be written; return the real
+    path it leads to (None for stdout).
 
     path None (or "-") is stdout, which must not be a terminal. Otherwise the file's
     directory must exist and be writable (the data is written beside it, then renamed),
@@ -31,7 +32,7 @@ def check_destination(path: str | None, stdout: Any = None) -> None:
     if path is None or path == "-":
         if is_terminal(sys.stdout if stdout is None else stdout):
             raise UsageError(TERMINAL)
-        return
+        return None
     target = destination_path(path)
     if os.path.isdir(target):
         raise UsageError(f"--file {path} is a directory; give the path of the file to write")
@@ -44,9 +45,10 @@ def check_destination(path: str | None, stdout: Any = None) -> None:
         if not stat.S_ISREG(os.stat(target).st_mode):
             if is_terminal_device(target):  # --file /dev/tty, or /dev/stdout at a terminal
                 raise UsageError(TERMINAL)
-            return  # /dev/null, a FIFO: written straight through, nothing is created beside
+            return target  # /dev/null, a FIFO: written straight through, nothing beside
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"--file {path}: the directory {parent} is not writable")
+    return target
 
 
 def destination_path(path: str) -> str:

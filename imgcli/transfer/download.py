@@ -28,7 +28,6 @@ from imgcli.errors import ApiError, ImgcliError, UsageError, phrase
 from imgcli.safefile import remove
 from imgcli.transfer.destination import (
     check_destination,
-    destination_path,
     final_mode,
     part_path,
     part_spares,
@@ -69,7 +68,8 @@ class Download:
     """
 
     def __init__(self, destination: str | None, image_id: str, expected: Expected,
-                 progress: Progress | None, stdout: BinaryIO | None) -> None:
+                 progress: Progress | None, stdout: BinaryIO | None,
+                 real: str | None = None) -> None:
         self.destination = destination
         self.image_id = image_id
         self.expected = expected
@@ -87,10 +87,8 @@ class Download:
         self.digest: str | None = None  # set once the whole body was received and hashed
         self.completed = False  # the whole body arrived
         self.written_back = 0  # the partial file's bytes up to here were sent to disk
-        if destination is not None and destination != "-":
-            real = destination_path(destination)
-            if replaceable(real):
-                self.target = real
+        if real is not None and replaceable(real):  # real: check_destination()'s answer
+            self.target = real
 
     @property
     def headers(self) -> dict[str, str]:
@@ -396,8 +394,8 @@ def prepare_download(destination: str | None, image_id: str, expected: Expected,
     destination None or "-" is stdout (binary: sys.stdout.buffer unless given). With
     resume=False a kept partial file is emptied and written again.
     """
-    check_destination(destination, stdout)
-    download = Download(destination, image_id, expected, progress, stdout)
+    real = check_destination(destination, stdout)
+    download = Download(destination, image_id, expected, progress, stdout, real)
     download.take_partial()
     if resume:
         download.resume_partial()

@@ -7,15 +7,10 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from imgcli.terminal import is_terminal
+
 REDRAW_INTERVAL = 0.1  # seconds: at most ~10 redraws a second, however small the blocks
 CLEAR_LINE = "\r\x1b[K"
-
-
-def is_terminal(stream: object) -> bool:
-    try:
-        return bool(stream.isatty())  # type: ignore[attr-defined]
-    except (AttributeError, ValueError, OSError):  # no isatty, or closed
-        return False
 
 
 def human_bytes(n: float) -> str:
