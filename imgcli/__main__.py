@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     # (docs/performance.md has the share of a warm run's instructions). Freezing them makes
     # teardown skip them.
     gc.disable()
+    from imgcli import signals
+
+    signals.install()
     try:
         from imgcli.shell import ImgcliApp
 
@@ -32,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         gc.freeze()
         gc.enable()
+    result = signals.exit_status(result)
     if result == ExitStatus.BROKEN_PIPE:
         # The reader went away (`| head -1`): nothing more to say, and no flush error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from imgcli import images
+from imgcli.api import images
 from imgcli.errors import ApiError, NotFound
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ import pytest
 import requests
 from urllib3 import HTTPResponse
 
+from imgcli.api.images import failure
 from imgcli.errors import ExitStatus
-from imgcli.images import failure
 from imgcli.transport import ERROR_BODY_LIMIT, bound_body
 from tests.conftest import assert_no_secret
 from tests.hostile import Flood, Home, Run, reply, run

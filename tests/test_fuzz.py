@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
+from imgcli.api.images import check_response, next_page_url
 from imgcli.commands.image.list import (
     LONG_KEYS,
     SORT_KEYS,
@@ -29,7 +30,6 @@ from imgcli.commands.image.list import (
     time_filter,
 )
 from imgcli.errors import ApiError, AuthError, UsageError
-from imgcli.images import check_response, next_page_url
 from tests.conftest import IMAGE_URL, TOKEN
 
 FAST = settings(max_examples=100, deadline=None)

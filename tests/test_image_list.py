@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from imgcli.images import next_page_url
+from imgcli.api.images import next_page_url
 from tests.conftest import IMAGE_URL, PASSWORD, TOKEN, glance_page
 
 TAIL = "sort=name:asc,created_at:desc,id:desc&limit=1000"

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from imgcli import images, resolve
+from imgcli import resolve
+from imgcli.api import images
 from imgcli.errors import ApiError, AuthError, ImgcliError, NotFound
 
 ROOT = "http://glance.test/image/v2/"

@@ -138,7 +138,7 @@ def test_a_trace_never_holds_a_usable_token(keystone, run, tmp_path, suffix):
 def test_other_scopes_add_openstackclients_keys(scope, fields):
     from keystoneauth1 import access as ks_access
 
-    from imgcli.identity import token_fields
+    from imgcli.api.identity import token_fields
 
     body = token_body()["token"]
     body.pop("project")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from imgcli import identity
+from imgcli.api import identity
 from imgcli.commands.base import ShowOne
 
 

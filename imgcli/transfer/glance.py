@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from imgcli import images
+from imgcli.api import images
 from imgcli.errors import ApiError, ImgcliError
 from imgcli.transfer.download import Download, SaveResult, prepare_download, why
 from imgcli.transfer.hashing import Expected

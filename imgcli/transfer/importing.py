@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from imgcli import images
+from imgcli.api import images
 from imgcli.errors import ApiError, ImgcliError, NotFound
 from imgcli.transfer.progress import StatusLine
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgcli import identity, images, records
+from imgcli import records
+from imgcli.api import identity, images
 from imgcli.commands.base import ShowOne
 from imgcli.commands.image import options
 from imgcli.commands.image.imports import add_data_options, meter, open_data, start

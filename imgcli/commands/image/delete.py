@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from imgcli import images, resolve
+from imgcli import resolve
+from imgcli.api import images
 from imgcli.commands.base import Command
 from imgcli.errors import ApiError, AuthError, NotFound
 

@@ -10,7 +10,8 @@ import argparse
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from imgcli import images, records, resolve
+from imgcli import records, resolve
+from imgcli.api import images
 from imgcli.commands.base import Command, ShowOne
 from imgcli.errors import ApiError, NotFound, UsageError
 

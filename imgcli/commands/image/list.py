@@ -14,11 +14,12 @@ from typing import Any, TextIO
 
 from cliff.columns import FormattableColumn
 
-from imgcli import identity, images, resolve
+from imgcli import resolve
+from imgcli.api import identity, images
+from imgcli.api.images import PAGE_SIZE
 from imgcli.commands.base import Lister
 from imgcli.commands.image.options import non_negative
 from imgcli.errors import UsageError
-from imgcli.images import PAGE_SIZE
 
 SHORT_HEADERS = ("ID", "Name", "Status")
 LONG_HEADERS = ("ID", "Name", "Disk Format", "Container Format", "Size", "Checksum", "Status",

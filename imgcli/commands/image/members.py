@@ -12,7 +12,8 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING, Any
 
-from imgcli import identity, images, resolve
+from imgcli import resolve
+from imgcli.api import identity, images
 from imgcli.commands.base import Command, Lister, ShowOne
 from imgcli.errors import ApiError, ImgcliError, NotFound
 

@@ -14,7 +14,8 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from imgcli import identity, images, resolve
+from imgcli import resolve
+from imgcli.api import identity, images
 from imgcli.commands.base import Command
 from imgcli.commands.image import options
 from imgcli.errors import ApiError, NotFound, UsageError

@@ -2,7 +2,9 @@
 
 Each costs a request, so each is skipped when the answer is already known: an ID passes
 straight through, the token's own project needs no look-up, and a live cached token is
-the token.
+the token. Requests go through imgcli.api.http, as Glance's do: a refused token is exit 3.
+
+Imports: imgcli.api.http, imgcli.errors.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from imgcli.api import http
 from imgcli.errors import ApiError, ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -68,18 +71,17 @@ def identity_list(connection: Connection, path: str,
     if not url:
         raise ConfigError(f"the catalog has no identity endpoint for interface "
                           f"{adapter.interface!r} (set --os-interface / --os-region-name)")
-    response = connection.session.get(identity_root(url) + path.strip("/"), params=params,
-                                      raise_exc=False)
+    response = http.send(connection.session, "GET", identity_root(url) + path.strip("/"),
+                         ok=(200, 403), params=params)
     if response.status_code == 403:
         return None
     key = path.strip("/")
     try:
-        doc = response.json() if response.ok else None
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
-        raise ApiError(f"GET {response.url} failed: {response.status_code}: "
-                       f"Keystone's reply has no list of {key}")
+        doc = http.json_body(response)
+    except ApiError:
+        doc = {}
+    if not isinstance(doc.get(key), list):
+        raise ApiError(f"GET {response.url}: Keystone's reply has no list of {key}")
     return doc[key]
 
 

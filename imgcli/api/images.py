@@ -3,19 +3,22 @@
 Listing: pages of /v2/images (seed messages 7-8) and their `next` links. Single images,
 JSON-Patch updates, members, data and import: the functions below `send()`. Each returns
 Glance's JSON as plain dicts; a reply outside the expected statuses is one ApiError that
-names the method, the URL and Glance's own message.
+names the method, the URL and Glance's own message (imgcli.api.http).
+
+Imports: imgcli.api.http, imgcli.connection (for types and the version segment), imgcli.errors.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from imgcli.api import http
+from imgcli.api.http import JSON_PATCH, OCTET_STREAM, failure, json_body
 from imgcli.connection import VERSION_SEGMENT
-from imgcli.errors import ApiError, AuthError, NotFound, RequestError
+from imgcli.errors import ApiError
 
 if TYPE_CHECKING:
     from keystoneauth1.adapter import Adapter
@@ -48,56 +51,6 @@ def next_page_url(image_root: str, link: str) -> str:
     if link.startswith("/v2"):
         return VERSION_SEGMENT.sub("", root) + link
     return root + "/" + link.lstrip("/")
-
-
-def error_text(response: Response) -> str:
-    """The server's own message without HTML: Glance and keystonemiddleware send webob pages."""
-    body = response.text or ""
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        doc = None
-    if isinstance(doc, dict):
-        inner = doc.get("error") if isinstance(doc.get("error"), dict) else doc
-        message = inner.get("message") or inner.get("title") or inner.get("detail")
-        if message:
-            return " ".join(str(message).split())[:300]
-    import html  # only error pages need it: 3 ms of import on every run otherwise
-
-    text = re.sub(r"<title>.*?</title>|<h1>.*?</h1>", " ", body, flags=re.S | re.I)
-    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
-    return " ".join(text.split())[:300]
-
-
-def failure(response: Response) -> RequestError:
-    """One error for a refused request, keeping its status, method, URL and Glance's words."""
-    request = response.request
-    method = request.method if request is not None and request.method else "GET"
-    detail = error_text(response)
-    sent = request.headers.get("X-Auth-Token") if request is not None else None
-    if sent:  # an echoing proxy or debug page must not put the token on the terminal
-        detail = detail.replace(str(sent), "<redacted>")
-    fields = {"status": response.status_code, "method": method, "url": response.url,
-              "detail": detail, "reason": response.reason or ""}
-    if response.status_code == 401:
-        return AuthError(**fields, hint="the token was refused; check the credentials")
-    if response.status_code == 404:
-        return NotFound(**fields)
-    return ApiError(**fields)
-
-
-def json_body(response: Response) -> dict[str, Any]:
-    """The JSON object of a successful reply."""
-    request = response.request
-    where = f"{request.method if request is not None else 'GET'} {response.url}"
-    try:
-        doc = response.json()
-    except (ValueError, RecursionError):
-        kind = response.headers.get("Content-Type", "no content type")
-        raise ApiError(f"{where}: the reply is not JSON ({kind})") from None
-    if not isinstance(doc, dict):
-        raise ApiError(f"{where}: the reply is not a JSON object")
-    return doc
 
 
 def check_response(response: Response) -> dict[str, Any]:
@@ -141,14 +94,6 @@ def list_pages(adapter: Adapter, image_root: str, query: Query,
 
 # ------------------------------------------------------------------ single requests
 #
-# Non-idempotent requests (POST, and the PUT that streams image data) are sent once:
-# keystoneauth would otherwise repeat them on a 503 or a dropped connection, creating a
-# second image or sending a stream body that has already been read.
-
-JSON_PATCH = "application/openstack-images-v2.1-json-patch"
-OCTET_STREAM = "application/octet-stream"
-
-
 def image_path(image_id: str, *rest: str) -> str:
     """`images/{id}/...`, each segment quoted: an argument tried as an ID may hold `/`."""
     return "/".join(("images", *(quote(part, safe="") for part in (image_id, *rest))))
@@ -157,12 +102,7 @@ def image_path(image_id: str, *rest: str) -> str:
 def send(conn: Connection, method: str, path: str, ok: tuple[int, ...] = (200,),
          retry: bool = True, **kwargs: Any) -> Response:
     """One request to the image endpoint; a status outside `ok` raises its one-line error."""
-    if not retry:
-        kwargs.update(connect_retries=0, status_code_retries=0)
-    response = conn.adapter.request(conn.image_root() + path, method, **kwargs)
-    if response.status_code not in ok:
-        raise failure(response)
-    return response
+    return http.send(conn.adapter, method, conn.image_root() + path, ok, retry, **kwargs)
 
 
 def get_image(conn: Connection, image_id: str) -> dict[str, Any]:
@@ -281,11 +221,6 @@ def start_import(conn: Connection, image_id: str, body: dict[str, Any]) -> None:
 def import_info(conn: Connection) -> dict[str, Any]:
     """`GET /v2/info/import`: the import methods this cloud enables."""
     return json_body(send(conn, "GET", "info/import"))
-
-
-def stores_info(conn: Connection) -> dict[str, Any]:
-    """`GET /v2/info/stores`: the stores a multi-store cloud offers."""
-    return json_body(send(conn, "GET", "info/stores"))
 
 
 def image_tasks(conn: Connection, image_id: str) -> list[dict[str, Any]]:
