@@ -40,7 +40,9 @@ ALIASES = {
     "interface": ("interface", "endpoint_type"),
 }
 BOOL_KEYS = ("verify", "insecure")
-TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0")
+# openstacksdk's words for verify/insecure (anything else under verify is a CA bundle path),
+# which are fewer than the ones imgcli's own settings take (imgcli.config.TRUE_WORDS).
+SDK_TRUE, SDK_FALSE = ("true", "yes", "1"), ("false", "no", "0")
 # OS_* variables that only select or locate a cloud; any other OS_* variable makes openstacksdk
 # build its "envvars" cloud (loader._get_os_environ).
 SELECTOR_VARS = frozenset(
@@ -168,7 +170,7 @@ def has_env_cloud(env: Mapping[str, str]) -> bool:
 def _value(key: str, value: Any) -> Any:
     if key in BOOL_KEYS and isinstance(value, str | int) and not isinstance(value, bool):
         word = str(value).lower()  # anything else under verify is a CA bundle path
-        return True if word in TRUE_WORDS else False if word in FALSE_WORDS else value
+        return True if word in SDK_TRUE else False if word in SDK_FALSE else value
     # openstacksdk normalize_keys: numbers become strings (so identity_api_version: 3 is "3",
     # a numeric password a string), except api_timeout.
     if isinstance(value, int | float) and not isinstance(value, bool) and key != "api_timeout":

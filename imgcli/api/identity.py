@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from imgcli.connection import Connection
 
 KEYSTONE_ID = re.compile(r"^[0-9a-f]{32}$")
-VERSION_SEGMENT = re.compile(r"/v(2\.0|3)/?$")
+IDENTITY_VERSION = re.compile(r"/v(2\.0|3)/?$")
 
 
 def access(connection: Connection, needed_for: str) -> AccessInfo:
@@ -58,7 +58,7 @@ def token_fields(connection: Connection) -> dict[str, str]:
 def identity_root(catalog_url: str) -> str:
     """The v3 root of the catalog's identity endpoint, written as `/identity`, `:5000`,
     `/v3` or `/v2.0`: found without Keystone's version document (one request saved)."""
-    return VERSION_SEGMENT.sub("", catalog_url.rstrip("/")) + "/v3/"
+    return IDENTITY_VERSION.sub("", catalog_url.rstrip("/")) + "/v3/"
 
 
 def identity_list(connection: Connection, path: str,

@@ -34,7 +34,7 @@ from imgcli.transfer.destination import (
     start_writeback,
     sync_directory,
 )
-from imgcli.transfer.hashing import BLOCK, Expected, Hasher, describe_data, short
+from imgcli.transfer.hashing import BLOCK, Expected, Hasher, describe_data, hex_prefix
 from imgcli.transfer.progress import Progress
 from imgcli.transfer.upload import fill_block
 
@@ -334,7 +334,8 @@ class Download:
         return SaveResult(size, self.offset, self.algorithm, digest, warning)
 
     def mismatch(self, digest: str) -> str:
-        got = f"{self.algorithm} {short(digest)}, Glance has {short(self.expected.hexdigest)}"
+        got = (f"{self.algorithm} {hex_prefix(digest)}, "
+               f"Glance has {hex_prefix(self.expected.hexdigest)}")
         if self.target is None:
             return (f"the data of image {self.image_id} does not match its hash ({got}): "
                     f"what was written to {self.where} is NOT the image; discard it")

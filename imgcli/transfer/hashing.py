@@ -30,7 +30,7 @@ def supported(algorithm: str) -> bool:
     return True
 
 
-def short(hexdigest: str | None) -> str:
+def hex_prefix(hexdigest: str | None) -> str:
     """Enough of a hash to tell two apart in a one-line message."""
     if not hexdigest:
         return "(none)"

@@ -98,7 +98,7 @@ def wait_for_import(conn: Connection, image_id: str, timeout: float,
             if state == "done":
                 return image
             if state == "failed":
-                raise ApiError(failure(conn, image, task_id, failed))
+                raise ApiError(import_failure(conn, image, task_id, failed))
             waited = clock() - started
             if waited >= timeout:
                 raise StillImporting(
@@ -117,7 +117,7 @@ def wait_for_import(conn: Connection, image_id: str, timeout: float,
             status.finish()
 
 
-def failure(conn: Connection, image: Mapping[str, Any], task_id: str | None,
+def import_failure(conn: Connection, image: Mapping[str, Any], task_id: str | None,
             failed: set[str]) -> str:
     """One line: which stores failed, the image's status, and the task's message."""
     where = f" to {', '.join(sorted(failed))}" if failed else ""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from imgcli.errors import ApiError, ImgcliError, UsageError
-from imgcli.transfer.hashing import BLOCK, DEFAULT_ALGORITHM, Hasher, describe_data, short
+from imgcli.transfer.hashing import BLOCK, DEFAULT_ALGORITHM, Hasher, describe_data, hex_prefix
 from imgcli.transfer.progress import Progress
 
 REPLAYED = ("internal error: the image data was already sent once and a stream cannot be "
@@ -259,5 +259,5 @@ def check_upload(body: UploadBody, image: Mapping[str, Any]) -> str | None:
 
 def compare(algorithm: str, sent: str, stored: str) -> None:
     if sent.lower() != stored.lower():
-        raise ApiError(f"Glance's {algorithm} of the image data is {short(stored)} but the "
-                       f"data sent hashes to {short(sent)}")
+        raise ApiError(f"Glance's {algorithm} of the image data is {hex_prefix(stored)} but the "
+                       f"data sent hashes to {hex_prefix(sent)}")
