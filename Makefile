@@ -39,11 +39,12 @@ test: install lint docs-deps
 lint: install
 	$(PY) -m ruff check .
 
-# imgcli is measured as users install it (not editable: the editable finder costs ~20 ms).
+# imgcli is measured as users install it, not editable (the editable finder costs start-up
+# time: docs/performance.md#the-editable-install). The benchmarks run as modules from here.
 bench: install
 	python3 -m venv benchmarks/.venv-imgcli
 	benchmarks/.venv-imgcli/bin/pip install -q .
-	$(PY) benchmarks/run.py --imgcli benchmarks/.venv-imgcli/bin/imgcli --out docs/benchmark-latest.md
+	$(PY) -m benchmarks.run --imgcli benchmarks/.venv-imgcli/bin/imgcli --out docs/benchmark-latest.md
 
 # Image data (issue #12) against the local real Glance, started if it is down (never stopped:
 # it may be shared); openstack and glance from its clients venv. RUNS=7 SIZE_MIB=1024 to change.
@@ -52,7 +53,7 @@ SIZE_MIB ?= 256
 bench-data: install
 	python3 -m venv benchmarks/.venv-imgcli
 	benchmarks/.venv-imgcli/bin/pip install -q .
-	$(PY) benchmarks/data.py --imgcli benchmarks/.venv-imgcli/bin/imgcli --runs $(RUNS) \
+	$(PY) -m benchmarks.data --imgcli benchmarks/.venv-imgcli/bin/imgcli --runs $(RUNS) \
 	  --size-mib $(SIZE_MIB) --out benchmarks/results/data-latest.md
 
 # The docs site serves its own mermaid (npm's, pinned in docs-tools/package-lock.json) so its

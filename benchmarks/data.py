@@ -9,7 +9,7 @@ order each round. A run counts only if its result is proven: the file a download
 to the image's os_hash_value and has its size; the image an upload made is active and Glance's
 sha512 and size of it are the file's. Anything else is a failed run, in no figure.
 
-    python benchmarks/data.py --size-mib 256 --runs 5    # devcloud is started if it is down
+    python -m benchmarks.data --size-mib 256 --runs 5    # devcloud is started if it is down
 
 Every image it makes is named bench-data-<tag>-..., hidden where the tool allows it (the
 others right after the run), and deleted after its run; the source image at the end.
@@ -37,13 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from benchmarks import run
+from benchmarks.run import Launcher, Outcome, Row, Sample, judge, median_wall
 
-from benchmarks import run  # noqa: E402
-from benchmarks.run import Launcher, Outcome, Row, Sample, judge, median_wall  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DOWNLOAD, HASH, UPLOAD = "download", "hash", "upload"
 PREFIX = "bench-data-"  # every image this benchmark makes; nobody else's
@@ -607,7 +604,8 @@ def header(args: argparse.Namespace, exes: dict[str, str], data: Data, floor: fl
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog=f"python -m {__spec__.name}" if __spec__ else None,
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--size-mib", type=int, default=256, help="image size (default 256)")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per row (default 5)")
     ap.add_argument("--imgcli", type=Path, help="imgcli executable (default: beside python)")

@@ -1,14 +1,14 @@
 """Where an imgcli command's wall time goes: start-up, each request, a download's body.
 
-    python benchmarks/phases.py --runs 7 -- image save ID --file /tmp/x.raw
+    python -m benchmarks.phases --runs 7 -- image save ID --file /tmp/x.raw
 
-Each run is a new process (this file again, with --child) that notes the time at its first
-line, wraps keystoneauth's `Session.request` (every request, Keystone's and Glance's, goes
-through it) and, for `image save`, `Download.save` and `Download.finish`, then runs imgcli's
-own main(). The parent prints
-the medians. The interpreter's start before that first line (about 15 ms here) is in no
-phase. The wrapping costs microseconds a call; use it to see shares, and the benchmarks for
-the figures that count.
+Run it from the repository's root. Each run is a new process (this module again, with
+--child) that notes the time at its first line, wraps keystoneauth's `Session.request`
+(every request, Keystone's and Glance's, goes through it) and, for `image save`,
+`Download.save` and `Download.finish`, then runs imgcli's own main(). The parent prints the
+medians. The interpreter's start before that first line
+(docs/performance.md#the-interpreters-own-start) is in no phase. The wrapping costs
+microseconds a call; use it to see shares, and the benchmarks for the figures that count.
 """
 
 from __future__ import annotations
@@ -84,7 +84,11 @@ def child(argv: list[str]) -> int:
 
 
 def run_once(argv: list[str]) -> dict[str, float]:
-    done = subprocess.run([sys.executable, __file__, "--child", "--", *argv],
+    # The child as this module, as the parent runs (python -m, from the repository's root):
+    # run as a script, its folder would come first on sys.path, and a benchmark there named
+    # like a standard module (copy.py) would shadow it.
+    me = ["-m", __spec__.name] if __spec__ else [__file__]
+    done = subprocess.run([sys.executable, *me, "--child", "--", *argv],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     last = done.stderr.strip().splitlines()[-1:] or [""]
     if done.returncode != 0 or not last[0].startswith("{"):
@@ -103,7 +107,8 @@ def table(runs: list[dict[str, float]], fmt: Callable[[float], str]) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog=f"python -m {__spec__.name}" if __spec__ else None,
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5, help="new processes to time (default 5)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("argv", nargs=argparse.REMAINDER, help="-- and imgcli's arguments")

@@ -6,7 +6,7 @@ that fails, or whose output is not the expected image IDs each once, counts in n
 row shows how many runs failed instead. Progress goes to stderr, the Markdown table to stdout
 (and --out).
 
-    python benchmarks/run.py --quick --ref-bin ~/ref/bin   # never a venv under /tmp: README
+    python -m benchmarks.run --quick --ref-bin ~/ref/bin   # never a venv under /tmp: README
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fakecloud import FakeCloud  # noqa: E402
+from fakecloud import FakeCloud
 
 HERE = Path(__file__).resolve().parent
 REF_VENV = HERE / ".venv-ref"
@@ -489,7 +488,8 @@ def find_imgcli(path: Path | None) -> Path | None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog=f"python -m {__spec__.name}" if __spec__ else None,
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=None, help="timed runs per case (default 5)")
     ap.add_argument("--quick", action="store_true", help="3 and 1k images, 3 runs")
     ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
@@ -533,7 +533,7 @@ def header_lines(args: argparse.Namespace, imgcli: Path | None, ref: Path,
         f"Tools: {tool_version(imgcli)}; {tool_version(ref / 'openstack')} "
         f"(python-openstackclient); glance {tool_version(ref / 'glance')} "
         "(python-glanceclient, `--os-image-api-version 2 image-list --visibility all`).",
-        f"Server: benchmarks/fakecloud.py on loopback; {args.runs} runs per row, the tools in "
+        f"Server: fakecloud's FakeCloud on loopback; {args.runs} runs per row, the tools in "
         f"a new random order each round (`--seed {args.seed}` repeats it); wall time includes "
         "interpreter start-up; peak RSS is the child's ru_maxrss.",
         "imgcli (warm) reuses a token cache filled by an untimed run; imgcli (cold) starts "

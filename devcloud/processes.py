@@ -1,4 +1,4 @@
-"""The servers: gunicorn for Keystone and Glance, http.server for the files.
+"""The servers: gunicorn for each Keystone and Glance, http.server for the files.
 
 Each runs in its own session; its pid is in run/<service>.pid and the
 fingerprint of what it was started with (config files, command, wsgi.py,
@@ -24,11 +24,13 @@ from devcloud.common import (
     DevcloudError,
     dirs,
     home,
+    kind,
     log,
     port,
     port_variable,
     url,
 )
+from devcloud.config import etc_dir
 from devcloud.install import STAMP
 
 # Popen objects of servers started by this process: kept so they are reaped
@@ -47,7 +49,7 @@ def _proc_name(service: str) -> str:
 
 def _command(service: str, bin_dir: Path) -> list[str]:
     p, h = str(port(service)), home()
-    if service == "files":
+    if kind(service) == "files":
         # ThreadingHTTPServer; GET and HEAD with Content-Length are all web-download needs.
         # The venv's python, not sys.executable: the command must not depend on
         # which python called up() (pytest's venv, the system's), or up() restarts it.
@@ -56,12 +58,12 @@ def _command(service: str, bin_dir: Path) -> list[str]:
     # Keystone: threads are fine (reads + fernet tokens, in-process cache
     # needs one process). Glance on SQLite: one thread, or concurrent writes
     # fail with "database is locked".
-    threads = "4" if service == "keystone" else "1"
+    threads = "4" if kind(service) == "keystone" else "1"
     return [
         str(bin_dir / "gunicorn"),
         "--bind", f"{HOST}:{p}",
         "--workers", "1",
-        "--worker-class", "gthread" if service == "keystone" else "sync",
+        "--worker-class", "gthread" if kind(service) == "keystone" else "sync",
         "--threads", threads,
         "--timeout", "600",  # big uploads keep a sync worker busy
         "--graceful-timeout", "5",
@@ -77,7 +79,7 @@ def _command(service: str, bin_dir: Path) -> list[str]:
 
 def _markers(service: str) -> list[bytes]:
     """Bytes in /proc/<pid>/cmdline that identify our server for this state folder."""
-    if service == "files":
+    if kind(service) == "files":
         return [b"http.server", f"--directory\0{home() / 'www'}\0".encode()]
     return [b"gunicorn", _proc_name(service).encode()]
 
@@ -85,7 +87,7 @@ def _markers(service: str) -> list[bytes]:
 def fingerprint(service: str, bin_dir: Path, config_files: tuple[Path, ...]) -> str:
     """Digest of everything a server reads when it starts."""
     h = hashlib.sha256("\0".join(_command(service, bin_dir)).encode())
-    if service != "files":
+    if kind(service) != "files":
         h.update((DEVCLOUD_DIR / "wsgi.py").read_bytes())
         h.update((bin_dir.parent / STAMP).read_bytes())
     for f in config_files:
@@ -131,7 +133,7 @@ def pid(service: str) -> int | None:
 
 def answers(service: str, timeout: float = 3) -> bool:
     """True when the service answers its root: 300 (version list) or 200 (files)."""
-    want = 200 if service == "files" else 300
+    want = 200 if kind(service) == "files" else 300
     try:
         with urllib.request.urlopen(url(service), timeout=timeout) as r:
             return r.status == want
@@ -153,13 +155,14 @@ def start(service: str, bin_dir: Path, stamp: str) -> None:
         var = port_variable(service)
         raise DevcloudError(f"{HOST}:{p} is in use by another process; set {var} to another port")
     d = dirs()
+    # wsgi.py loads the program (keystone or glance); the config folder makes the server.
     env = dict(
         os.environ,
-        DEVCLOUD_SERVICE=service,
-        OS_KEYSTONE_CONFIG_DIR=str(d["etc"]),
-        OS_GLANCE_CONFIG_DIR=str(d["etc"]),
+        DEVCLOUD_SERVICE=kind(service),
+        OS_KEYSTONE_CONFIG_DIR=str(etc_dir(service)),
+        OS_GLANCE_CONFIG_DIR=str(etc_dir(service)),
     )
-    logname = "files.log" if service == "files" else f"{service}-gunicorn.log"
+    logname = "files.log" if kind(service) == "files" else f"{service}-gunicorn.log"
     with (d["logs"] / logname).open("ab") as out:
         proc = subprocess.Popen(
             _command(service, bin_dir),

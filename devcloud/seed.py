@@ -1,6 +1,10 @@
-"""Seed data: the demo and alt_demo users and 32 images of every shape a listing can meet.
+"""Seed data: users, and images in every cloud and region.
 
-Image ids are uuid5(ID_NAMESPACE, name), identical on every fresh cloud.
+devcloud RegionOne: the demo and alt_demo users and 32 images of every shape a listing can
+meet (seed_images()); RegionTwo: one image (seed_images_regiontwo()); devcloud2: its demo
+user and five images, some the same as devcloud's and one not (seed_images_devcloud2()).
+Image ids are uuid5(namespace, name) with one namespace per Glance, identical on every fresh
+cloud and different between Glances.
 """
 
 from __future__ import annotations
@@ -13,9 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devcloud.api import call, ensure_user, find_or_create, request, token
-from devcloud.common import USERS, DevcloudError, glance_url, home, log
+from devcloud.common import (
+    CLOUD,
+    CLOUD2,
+    REGION,
+    REGION2,
+    DevcloudError,
+    glance_url,
+    home,
+    log,
+    users,
+)
 
 ID_NAMESPACE = uuid.UUID("6f1c1e9a-2b0e-4d3a-9a51-0d5e5c0de7c1")
+ID_NAMESPACE_R2 = uuid.uuid5(ID_NAMESPACE, "devcloud RegionTwo")
+ID_NAMESPACE_C2 = uuid.uuid5(ID_NAMESPACE, "devcloud2")
 MIB = 1 << 20
 
 
@@ -158,34 +174,58 @@ def seed_images() -> list[SeedImage]:
     return imgs
 
 
-def _glance_images(tok: str) -> dict[str, dict[str, Any]]:
+def seed_images_regiontwo() -> list[SeedImage]:
+    """devcloud RegionTwo's seed: one image of its own, so a listing shows the region."""
+    return [SeedImage("regiontwo-image", data=raw("regiontwo-image", 1500), tags=("regiontwo",))]
+
+
+# The devcloud2 image whose name devcloud has too, with other bytes (same size): the conflict.
+CONFLICT_IMAGE = "raw-size-100"
+
+
+def seed_images_devcloud2() -> list[SeedImage]:
+    """devcloud2's seed. Same name and bytes as on devcloud: cirros-0.5.2-x86_64-disk and
+    raw-size-1000; same name, other bytes: raw-size-100 (CONFLICT_IMAGE); devcloud2's own:
+    devcloud2-only-image and the demo project's devcloud2-demo-image."""
+    same = {s.name: s for s in seed_images()}
+    return [
+        same["cirros-0.5.2-x86_64-disk"],
+        same["raw-size-1000"],
+        SeedImage(CONFLICT_IMAGE, data=raw(f"{CONFLICT_IMAGE}@devcloud2", 100)),
+        SeedImage("devcloud2-only-image", data=raw("devcloud2-only-image", 2048),
+                  tags=("devcloud2",)),  # fmt: skip
+        SeedImage(
+            "devcloud2-demo-image", "private", data=raw("devcloud2-demo-image", 512), owner="demo"
+        ),
+    ]
+
+
+def _glance_images(tok: str, base: str) -> dict[str, dict[str, Any]]:
     """Every image by name, hidden ones included (they are not listed by default)."""
     out: dict[str, dict[str, Any]] = {}
     for extra in ("", "&os_hidden=true"):
-        url = f"{glance_url()}/v2/images?limit=1000&visibility=all{extra}"
+        url = f"{base}/v2/images?limit=1000&visibility=all{extra}"
         out |= {img["name"]: img for img in call("GET", url, tok)["images"]}
     return out
 
 
-def run() -> None:
-    """Create the demo and alt_demo projects/users and the seed images; skips what exists.
-
-    alt_demo owns no seed image (the seed's listings stay as they are): it is the other
-    project of the tests where one project offers images to another."""
+def _seed(cloud: str, region: str, specs: list[SeedImage], namespace: uuid.UUID) -> str:
+    """Create the images of `specs` in one Glance, skipping those that exist; a log line."""
     t0 = time.monotonic()
-    admin = token("admin")
-    for user in ("demo", "alt_demo"):
-        password, project = USERS[user]
-        ensure_user(admin, user, password, project, ("member",))
+    admin = token("admin", cloud)
+    needed = {"admin", *(s.owner for s in specs), *(p for s in specs for p in s.members)}
+    tokens = {u: admin if u == "admin" else token(u, cloud) for u in sorted(needed)}
     projects = {
-        p: find_or_create(admin, "project", p, {}, domain_id="default")["id"]
-        for p in ("admin", "demo")
+        p: find_or_create(admin, "project", users(cloud)[p][1], {}, cloud, domain_id="default")[
+            "id"
+        ]
+        for p in needed
     }
-    tokens = {"admin": admin, "demo": token("demo")}
-    existing = _glance_images(admin)
+    g = glance_url(region, cloud)
+    existing = _glance_images(admin, g)
     created = 0
-    base = f"{glance_url()}/v2/images"
-    for spec in seed_images():
+    base = f"{g}/v2/images"
+    for spec in specs:
         tok = tokens[spec.owner]
         img = existing.get(spec.name)
         if img is None:
@@ -193,7 +233,7 @@ def run() -> None:
                 "name": spec.name,
                 "visibility": spec.visibility,
                 "tags": list(spec.tags),
-                "id": str(uuid.uuid5(ID_NAMESPACE, spec.name)),
+                "id": str(uuid.uuid5(namespace, spec.name)),
                 **spec.props,
             }
             if spec.disk_format:
@@ -206,7 +246,8 @@ def run() -> None:
                 body.pop("id")
                 img = call("POST", base, tok, body=body)
             elif status_ != 201:
-                raise DevcloudError(f"creating image {spec.name}: {status_} {img!r}")
+                raise DevcloudError(f"creating image {spec.name} in {cloud} {region}: "
+                                    f"{status_} {img!r}")  # fmt: skip
             created += 1
         if spec.data is not None and img["status"] == "queued":
             call(
@@ -231,14 +272,34 @@ def run() -> None:
                     body={"status": member_status},
                 )
     # Verify: every uploaded image must have gone active (format inspection).
-    final = _glance_images(admin)
+    final = _glance_images(admin, g)
     bad = [
         f"{s.name}={final[s.name]['status']}"
-        for s in seed_images()
+        for s in specs
         if s.data is not None and final[s.name]["status"] not in ("active", "deactivated")
     ]
     if bad:
         raise DevcloudError(
-            f"images not active after upload: {', '.join(bad)}; see {home() / 'logs/glance.log'}"
+            f"images not active after upload in {cloud} {region}: {', '.join(bad)}; "
+            f"see {home() / 'logs'}"
         )
-    log(f"seeded: {created} new, {len(final)} images in total ({time.monotonic() - t0:.1f}s)")
+    return f"{cloud} {region}: {created} new, {len(final)} in total ({time.monotonic() - t0:.1f}s)"
+
+
+def run() -> None:
+    """Create each cloud's projects/users and seed images; skips what exists.
+
+    alt_demo owns no seed image (the seed's listings stay as they are): it is the other
+    project of the tests where one project offers images to another."""
+    t0 = time.monotonic()
+    for cloud in (CLOUD, CLOUD2):
+        admin = token("admin", cloud)
+        for user, (password, project) in users(cloud).items():
+            if user != "admin":
+                ensure_user(admin, user, password, project, ("member",), cloud)
+    done = [
+        _seed(CLOUD, REGION, seed_images(), ID_NAMESPACE),
+        _seed(CLOUD, REGION2, seed_images_regiontwo(), ID_NAMESPACE_R2),
+        _seed(CLOUD2, REGION, seed_images_devcloud2(), ID_NAMESPACE_C2),
+    ]
+    log(f"seeded in {time.monotonic() - t0:.1f}s: {'; '.join(done)}")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from imgcli.errors import ConfigError
+from imgcli.errors import ConfigError, UsageError
 
 
 @dataclass(frozen=True)
@@ -90,17 +90,39 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
 
+class Repeated(argparse.Action):
+    """A global option that may be given more than once (--os-cloud, --os-region-name):
+    every distinct value, in order, goes to `<dest>s`, and the first to `dest`, which is
+    all that a command working on one cloud reads. Only `image list` and `image show` run
+    on several (imgcli.commands.image.many); any other command refuses them (one_cloud)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        every = list(getattr(namespace, self.dest + "s", None) or [])
+        if values not in every:
+            every.append(values)
+        setattr(namespace, self.dest + "s", every)
+        setattr(namespace, self.dest, every[0])
+
+
 def add_global_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--os-cloud", dest="cloud", metavar="<name>",
-                        help="Cloud name in clouds.yaml (Env: OS_CLOUD)")
+    parser.add_argument("--os-cloud", dest="cloud", metavar="<name>", action=Repeated,
+                        help="Cloud name in clouds.yaml (Env: OS_CLOUD); repeat it for "
+                             "image list and image show on several clouds at once")
     for opt in OPTIONS:
         if not opt.flags:
             continue
         envs = ", ".join(opt.env)
+        repeat = "; repeat it for image list and image show in several regions" \
+            if opt.name == "region_name" else ""
         parser.add_argument(*opt.flags, dest=opt.name, default=None,
                             metavar=f"<{opt.name.replace('_', '-')}>",
                             type=float if opt.kind == "float" else str,
-                            help=f"{opt.help} (Env: {envs})")
+                            action=Repeated if opt.name == "region_name" else "store",
+                            help=f"{opt.help} (Env: {envs}){repeat}")
+    parser.add_argument("--all-regions", action="store_true",
+                        help="image list and image show: in every region of each cloud's "
+                             "catalog that has an image endpoint")
     verify = parser.add_mutually_exclusive_group()
     verify.add_argument("--insecure", dest="insecure", action="store_const", const=True,
                         default=None, help="Do not verify TLS certificates (Env: OS_INSECURE)")
@@ -111,6 +133,28 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trace", metavar="<file>",
                         help="Write every HTTP exchange to FILE: Markdown, or HAR if it ends "
                              "in .har")
+
+
+def several_clouds(options: argparse.Namespace) -> bool:
+    """Whether the global options name more than one cloud or region (or --all-regions)."""
+    return (len(getattr(options, "clouds", None) or ()) > 1
+            or len(getattr(options, "region_names", None) or ()) > 1
+            or bool(getattr(options, "all_regions", False)))
+
+
+def one_cloud(options: argparse.Namespace, command: str | None) -> UsageError:
+    """The refusal, before any request, of several clouds for a command that takes one."""
+    given = [f"--os-cloud {' --os-cloud '.join(options.clouds)}"] \
+        if len(getattr(options, "clouds", None) or ()) > 1 else []
+    if len(getattr(options, "region_names", None) or ()) > 1:
+        given.append(f"--os-region-name {' --os-region-name '.join(options.region_names)}")
+    if getattr(options, "all_regions", False):
+        given.append("--all-regions")
+    what = f"imgcli {command}" if command else "this command"
+    copies = " (copy and sync take one source; the target is --to-cloud)" \
+        if command in ("image copy", "image sync") else ""
+    return UsageError(f"{what} works on one cloud and region{copies}: "
+                      f"only image list and image show take {' '.join(given)}")
 
 
 @dataclass

@@ -159,13 +159,18 @@ DECLARED = {name: name for name, _, _ in SDK_ATTRIBUTES} | {
 
 
 class ListColumn(FormattableColumn):
-    """osc-lib's ListColumn: `a, b` sorted in a table, the list itself in JSON and YAML."""
+    """osc-lib's ListColumn: `a, b` sorted in a table, the list itself in JSON and YAML.
+    The one list column of every command (image tags, import methods, ...). A value that
+    is not a list (a cloud's malformed reply) shows as a list of itself, None as empty."""
 
     def human_readable(self) -> str:
-        return ", ".join(sorted(self._value or []))
+        return ", ".join(sorted(map(str, self.machine_readable())))
 
     def machine_readable(self) -> list[Any]:
-        return list(self._value or [])
+        value = self._value
+        if isinstance(value, list | tuple):
+            return list(value)
+        return [] if value is None else [value]
 
 
 class DictColumn(FormattableColumn):

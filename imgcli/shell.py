@@ -17,7 +17,13 @@ from cliff.commandmanager import CommandManager
 
 from imgcli import __version__
 from imgcli.cache import TokenCache
-from imgcli.config import Settings, add_global_options, resolve_settings
+from imgcli.config import (
+    Settings,
+    add_global_options,
+    one_cloud,
+    resolve_settings,
+    several_clouds,
+)
 from imgcli.connection import Connection, connect
 from imgcli.errors import ExitStatus, ImgcliError
 from imgcli.terminal import CONTROLS
@@ -116,7 +122,8 @@ class LazyCommandManager(CommandManager):
 
         self.group_list.append(namespace)
         # names=[] loads no plugin; the listing comes from stevedore's entry-point cache,
-        # which cliff reads anyway for formatters and hooks (a fresh scan costs ~4 ms).
+        # which cliff reads anyway for formatters and hooks (a fresh scan costs more: see
+        # docs/performance.md#the-command-listing-at-start-up).
         listing = NamedExtensionManager(namespace, names=[]).list_entry_points()
         for entry_point in listing:
             name = entry_point.name.replace("_", " ") if self.convert_underscores \
@@ -141,6 +148,7 @@ class ImgcliApp(App):
         self.status: int | None = None  # the last command's exit status
         self._settings: Settings | None = None
         self._connection: Connection | None = None
+        self.command_name: str | None = None
 
     def build_option_parser(self, description: str | None, version: str | None,
                             argparse_kwargs: dict[str, Any] | None = None):
@@ -181,6 +189,7 @@ class ImgcliApp(App):
 
     def prepare_to_run_command(self, cmd: Command) -> None:
         self.last_error = None
+        self.command_name = getattr(cmd, "cmd_name", None)  # for one_cloud's refusal
 
     @property
     def known_settings(self) -> Settings | None:
@@ -191,6 +200,8 @@ class ImgcliApp(App):
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            if several_clouds(self.options):  # image list and show never get here with them
+                raise one_cloud(self.options, self.command_name)
             self._settings = resolve_settings(self.options, self.env)
         return self._settings
 

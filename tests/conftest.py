@@ -1,4 +1,9 @@
-"""Shared fixtures: the seed's cloud replayed with requests-mock, and an in-process CLI runner."""
+"""Shared fixtures: the seed's cloud replayed with requests-mock, an in-process CLI runner, and
+the autouse guard that fails a test whose output or logs show a known secret (SECRETS).
+
+The integration/ and docs/ folders' tests get their markers here; the repository's root is on
+sys.path through pytest's `pythonpath` (pyproject.toml), so `tests.*`, `fakecloud` and
+`benchmarks` import as packages."""
 
 from __future__ import annotations
 
@@ -15,10 +20,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
+import fakecloud
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
 # Every test in these folders gets the marker (registered in pyproject.toml): `-m docs`,
 # `-m "not integration"`.
-FOLDER_MARKERS = {Path(__file__).resolve().parent / folder: marker
+FOLDER_MARKERS = {REPO / "tests" / folder: marker
                   for folder, marker in (("integration", "integration"), ("docs", "docs"))}
 AUTH_URL = "http://devstack-debug/identity"
 IMAGE_URL = "http://182.161.114.101/image"
@@ -183,18 +191,13 @@ def run(tmp_path: Path):
 
 # --- secret-leak guard ------------------------------------------------------------------
 
-def _fakecloud_secrets() -> list[str]:
-    """FakeCloud's password and first tokens, when benchmarks/ is importable (it is from /work)."""
-    try:
-        from benchmarks import fakecloud
-    except ImportError:
-        return []
-    tokens = [fakecloud._make_token(n) for n in range(4)] \
-        if hasattr(fakecloud, "_make_token") else [fakecloud.FAKE_TOKEN]
-    return [fakecloud.FAKE_PASSWORD, *tokens]
-
-
-SECRETS = (PASSWORD, TOKEN, *_fakecloud_secrets())
+# The trace tests' own seed (tests/unit/trace/seedrun.py): a token and a password of their
+# own, distinctive so that a leak anywhere is unmistakable.
+TRACE_TOKEN = "gAAAAABjTOKENtokenSECRETvalue-4h_SQ7ggcw6BATS6rbi_4"
+TRACE_PASSWORD = "pw-Very$ecret&Uniq=42"
+# Every secret a test hands to imgcli: the seed cloud's, the trace tests', and the fake cloud's
+# password and first tokens (fakecloud/, on loopback).
+SECRETS = (PASSWORD, TOKEN, TRACE_PASSWORD, TRACE_TOKEN, *fakecloud.secrets())
 
 
 def leaked(text: str) -> list[str]:

@@ -143,6 +143,13 @@ def delete_image(conn: Connection, image_id: str) -> None:
     send(conn, "DELETE", image_path(image_id), ok=(204,))
 
 
+def delete_from_store(conn: Connection, store: str, image_id: str) -> None:
+    """`DELETE /v2/stores/{store}/{id}` → 204: the image's data in one store (Image API
+    2.10, multi-store Glance); the image and its other copies stay."""
+    send(conn, "DELETE", "/".join(("stores", quote(store, safe=""), quote(image_id, safe=""))),
+         ok=(204,))
+
+
 def image_action(conn: Connection, image_id: str, action: str) -> None:
     """`POST /v2/images/{id}/actions/{deactivate|reactivate}` → 204."""
     send(conn, "POST", image_path(image_id, "actions", action), ok=(204,), retry=False)

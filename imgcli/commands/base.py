@@ -29,8 +29,9 @@ class _Shared:
     app: ImgcliApp
 
     def get_epilog(self) -> str:
-        # cliff reads the metadata of every installed distribution (~50 ms, on every run)
-        # to say which plugin provides a command; imgcli's own commands need no such line.
+        # cliff reads the metadata of every installed distribution, on every run, to say
+        # which plugin provides a command (docs/performance.md#the-command-listing-at-start-up);
+        # imgcli's own commands need no such line.
         return getattr(self, "_epilog", None) or ""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:

@@ -3,6 +3,8 @@
 A live cached token is the answer, with no request; otherwise the answer is the token
 POST (after Keystone's version document, as openstackclient sends them). A trace shows
 the token only as its digest (the recorder scrubs every token the run holds).
+
+Imports: imgcli.api.identity, imgcli.commands.base.
 """
 
 from __future__ import annotations

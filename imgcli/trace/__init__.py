@@ -20,6 +20,7 @@ Design:
 Only the standard library is imported here; ``requests`` types are for type checkers only.
 
 Modules: ``recorder`` (hooks and ``write``), ``exchange`` (what is kept and its redacted view),
-``redact``, ``attribution`` (which service answered), ``markdown`` and ``har`` (the two formats).
+``redact``, ``attribution`` (which service answered), ``markdown`` and ``har`` (the two formats),
+``notes`` (the hook by which the transfer code says what an image-data body was).
 The package itself imports nothing: `from imgcli.trace.recorder import Recorder`.
 """

@@ -130,8 +130,20 @@ def label(stype: str | None, url: str) -> str:
 
 
 def attribute(views: list[View]) -> None:
+    clouds = list(dict.fromkeys(view.cloud for view in views if view.cloud))
+    if len(clouds) > 1:
+        # Several clouds (image copy, sync, several --os-cloud): each its own catalog and
+        # Keystone, and each participant named with its cloud.
+        for cloud in (*clouds, None):
+            group = [view for view in views if view.cloud == cloud]
+            attribute_one(group, f"{cloud} " if cloud else "")
+        return
+    attribute_one(views)
+
+
+def attribute_one(views: list[View], prefix: str = "") -> None:
     catalog = _catalog(views)
     auth_bases = _auth_bases(views)
     for view in views:
         view.service = service_for(view.url, catalog, auth_bases)
-        view.label = label(view.service, view.url)
+        view.label = prefix + label(view.service, view.url)

@@ -24,6 +24,7 @@ class Exchange:
     elapsed: float  # seconds
     stream: bool = False
     error: BaseException | None = None
+    cloud: str | None = None  # the cloud's name when a run talks to several (Recorder.mark)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class View:
     error: str | None = None
     service: str | None = None  # catalog service type
     label: str = ""  # mermaid participant label, e.g. glance-api
+    cloud: str | None = None  # set when a run talks to several clouds: "devcloud2"
 
 
 def as_text(value: object) -> str:
@@ -73,11 +75,10 @@ def _charset(content_type: str) -> str | None:
     return m.group(1) if m else None
 
 
-def data_body(carrier: Any, content_type: str) -> Body | None:
-    """An image-data body, as imgcli.transfer describes it: its size and hash, never its
-    bytes. The upload body and the downloaded response carry `imgcli_data_summary`."""
-    summary = getattr(carrier, "imgcli_data_summary", None)
-    if not isinstance(summary, str):
+def data_body(summary: str | None, content_type: str) -> Body | None:
+    """An image-data body as the transfer code noted it (imgcli.trace.notes): its size and
+    hash, never its bytes. None when no note was made for the body."""
+    if summary is None:
         return None
     found = re.match(r"<image data: (\d+) bytes", summary)
     size = int(found.group(1)) if found else -1

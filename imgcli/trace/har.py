@@ -84,4 +84,6 @@ def _har_entry(view: View) -> dict[str, Any]:
     }
     if view.error:
         entry["_error"] = view.error  # HAR custom fields start with "_"
+    if view.cloud:
+        entry["_cloud"] = view.cloud  # a run that talked to several clouds
     return entry

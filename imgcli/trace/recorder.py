@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from imgcli.errors import phrase
 from imgcli.safefile import write_private
-from imgcli.trace import har, markdown  # submodules: the package imports nothing
+from imgcli.trace import har, markdown, notes  # submodules: the package imports nothing
 from imgcli.trace.attribution import attribute
 from imgcli.trace.exchange import (
     Body,
@@ -43,6 +43,9 @@ class Recorder:
         # Secrets the run holds whether or not they crossed the wire (a cached token that
         # `token issue` prints): scrubbed from everything written, tokens as their digests.
         self.held: list[tuple[str, bool]] = []
+        # What the transfer code said each image-data body was (notes.note_data), by the
+        # id of its carrier; the carrier is kept too, so that the id is not reused.
+        self.data_notes: dict[int, tuple[object, str]] = {}
 
     def hold(self, value: str | None, is_token: bool = False) -> None:
         if value:
@@ -50,13 +53,40 @@ class Recorder:
 
     # -- recording (cheap: references only) ---------------------------------------------------
 
+    def note(self, carrier: object, summary: str) -> None:
+        """notes.note_data's listener: what an image-data body (an upload's request body,
+        a download's response) was, shown instead of the body."""
+        self.data_notes[id(carrier)] = (carrier, summary)
+
+    def noted(self, carrier: object) -> str | None:
+        found = self.data_notes.get(id(carrier))
+        return found[1] if found is not None and found[0] is carrier else None
+
+    def mark(self, session: requests.Session, cloud: str) -> None:
+        """Name the cloud of an attached session: every request it sends from now on is
+        marked with it (image copy and sync, several clouds at once). A run that marks
+        nothing writes the trace it always did."""
+        session.imgcli_cloud = cloud  # type: ignore[attr-defined]
+
+    def tag(self, session: requests.Session, request: requests.PreparedRequest) -> None:
+        """Mark the exchange of `request` with the session's cloud, if it has one."""
+        cloud = getattr(session, "imgcli_cloud", None)
+        if cloud is None:
+            return
+        for ex in reversed(self.exchanges):  # other threads may be appending meanwhile
+            if ex.request is request:
+                ex.cloud = cloud
+                return
+
     def attach(self, session: requests.Session) -> None:
         """Hook into a ``requests.Session`` (for keystoneauth: its ``.session``).
 
         Appends ``record`` to ``session.hooks["response"]`` and wraps ``session.send`` on the
         instance so a request that gets no response (connection refused, timeout) is recorded
-        through ``record_failure`` before the exception propagates unchanged.
+        through ``record_failure`` before the exception propagates unchanged; listens for
+        the transfer code's image-data notes (``notes.note_data``).
         """
+        notes.listen(self.note)
         hooks = session.hooks.setdefault("response", [])
         if self.record not in hooks:
             hooks.append(self.record)
@@ -75,10 +105,12 @@ class Recorder:
                     response = type(session).send(session, request, **kwargs)
             except Exception as exc:
                 self.record_failure(getattr(exc, "request", None) or request, exc, started)
+                self.tag(session, getattr(exc, "request", None) or request)
                 raise
             # Per-request hooks replace the session's in requests' merge_hooks(); recording
             # here too (deduplicated) keeps such requests in the trace.
             self.record(response, stream=kwargs.get("stream", session.stream))
+            self.tag(session, response.request)
             return response
 
         send._imgcli_trace = self  # type: ignore[attr-defined]
@@ -146,9 +178,11 @@ class Recorder:
                 elapsed_ms=round(ex.elapsed * 1000, 3),
                 http_version="HTTP/1.1",
                 req_headers=req_headers,
-                req_body=data_body(req.body, header_value(req_headers, "content-type"))
+                req_body=data_body(self.noted(req.body),
+                                   header_value(req_headers, "content-type"))
                 or parse_body(req.body, header_value(req_headers, "content-type"), secrets),
             )
+            view.cloud = ex.cloud
             resp = ex.response
             if resp is not None:
                 view.status = resp.status_code
@@ -163,7 +197,7 @@ class Recorder:
                 # requests' private cache of the body: bytes once loaded, False while a
                 # stream is unread (reading it here would steal it from the caller).
                 content = getattr(resp, "_content", False)
-                summary = data_body(resp, ctype)
+                summary = data_body(self.noted(resp), ctype)
                 if summary is not None:
                     view.resp_body = summary
                 elif isinstance(content, bytes) or content is None:

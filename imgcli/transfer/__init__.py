@@ -1,8 +1,9 @@
 """Image data: read once, hashed as it passes, sent or written; progress on a terminal.
 
-Upload (image create --file, image stage)::
+Upload (image create --file/--url, image stage; sources.py says how sources stack)::
 
     source = open_source(path_or_dash_or_None)            # before any request; None: no data
+    source = read_ahead(decompressed(tapped(source, "sha256", hexdigest)))   # as asked
     body = upload_body(source, progress=Progress(source.size, "uploading"))
     session.put(url, data=body, headers={"Content-Type": "application/octet-stream"},
                 connect_retries=0, status_code_retries=0, allow_reauth=False, redirect=False)
@@ -23,23 +24,17 @@ importing.py: import_body() and wait_for_import() (poll until the import lock is
 
 from imgcli.transfer.destination import check_destination, part_path
 from imgcli.transfer.download import Download, SaveResult, prepare_download
-from imgcli.transfer.glance import discard, no_data, save_data, upload_data
+from imgcli.transfer.glance import create_image, discard, no_data, save_data, upload_data
 from imgcli.transfer.hashing import BLOCK, DEFAULT_ALGORITHM, Expected, describe_data
 from imgcli.transfer.importing import StillImporting, import_body, wait_for_import
 from imgcli.transfer.progress import Progress, StatusLine
-from imgcli.transfer.upload import (
-    SizedUploadBody,
-    Source,
-    UploadBody,
-    check_upload,
-    open_source,
-    upload_body,
-)
+from imgcli.transfer.sources import Source, open_source
+from imgcli.transfer.upload import SizedUploadBody, UploadBody, check_upload, upload_body
 
 __all__ = [
     "BLOCK", "DEFAULT_ALGORITHM", "Download", "Expected", "Progress", "SaveResult",
     "SizedUploadBody", "Source", "StatusLine", "StillImporting", "UploadBody",
-    "check_destination", "check_upload", "describe_data", "discard", "import_body",
+    "check_destination", "check_upload", "create_image", "describe_data", "discard", "import_body",
     "no_data", "open_source", "part_path", "prepare_download", "save_data", "upload_body",
     "upload_data", "wait_for_import",
 ]

@@ -118,10 +118,10 @@ def part_spares(part: str) -> list[str]:
 
 def start_writeback(fd: int, start: int, length: int) -> None:
     """Have the kernel write these bytes to disk now, while the download goes on, so the
-    fsync before the rename has little left to wait for (256 MiB on this disk: 0.13 s of
-    fsync without, 0.006 s with). Linux's POSIX_FADV_DONTNEED starts the writeback of
-    dirty pages and drops the clean ones, so a large image also does not crowd the page
-    cache. Best effort: a no-op where posix_fadvise is missing."""
+    fsync before the rename has little left to wait for (see
+    docs/performance.md#the-early-writeback-before-the-fsync). Linux's POSIX_FADV_DONTNEED
+    starts the writeback of dirty pages and drops the clean ones, so a large image also
+    does not crowd the page cache. Best effort: a no-op where posix_fadvise is missing."""
     advise = getattr(os, "posix_fadvise", None)
     if advise is not None:
         try:

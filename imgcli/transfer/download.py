@@ -1,49 +1,45 @@
-"""Image data coming down: written beside the destination, verified, then renamed over it.
+"""Image data coming down (`image save`): the GET's answer checked, each block written once
+and hashed in the same pass, then verified before it replaces anything.
 
-A kept partial file (`.<name>.<image-id>.part`, beside the destination) is what a later
-save of the same image to the same place resumes from with an HTTP Range request.
+A file destination is written to a partial file beside it (partial.py), which is renamed
+over the destination only once the data matched Glance's own hash and, with
+--expect-checksum, the one the user gave. Stdout, a device or a FIFO is written straight
+through. Every other ending is one line saying what became of the destination (unchanged,
+or not created) and of the partial file: removed when its data is wrong or the disk is
+full; kept, with the command that resumes from it, when the connection broke off or a
+signal (SIGINT, SIGTERM, SIGHUP) interrupted the download. No request is sent from here:
+glance.save_data() sends the GET.
 
-The folder may be shared (/tmp), so a file under that name is taken only when it is a
-regular file of ours alone (safefile.open_own); anything else there is left untouched
-and, with one line on stderr, the download starts in a new partial file made with
-O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600: under that name when it is free, else a spare
-`.<name>.<image-id>.<8 hex>.part`, which a later save finds and resumes the same way.
+Imports: the standard library, imgcli.errors, imgcli.trace.notes (the trace's hook) and
+imgcli.transfer's destination, hashing, partial and progress; requests inside receive().
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
-import logging
 import os
 import re
 import select
+import signal
 import stat
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from imgcli import safefile
-from imgcli.errors import ApiError, ImgcliError, UsageError, phrase
-from imgcli.safefile import remove
-from imgcli.transfer.destination import (
-    check_destination,
-    final_mode,
-    part_path,
-    part_spares,
-    start_writeback,
-    sync_directory,
-)
+from imgcli.errors import ApiError, ImgcliError, phrase
+from imgcli.trace.notes import note_data
+from imgcli.transfer.destination import check_destination, start_writeback
 from imgcli.transfer.hashing import BLOCK, Expected, Hasher, describe_data, hex_prefix
+from imgcli.transfer.partial import PartialFile
 from imgcli.transfer.progress import Progress
-from imgcli.transfer.upload import fill_block
 
 if TYPE_CHECKING:
     from requests import Response
 
-LOG = logging.getLogger(__name__)
 CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(?:\d+|\*)")
-WRITEBACK_EVERY = 8 << 20  # bytes: how often the partial file's new bytes go to disk
+# Bytes: how often the partial file's new bytes are handed to the disk (start_writeback),
+# so that the fsync before the rename has little left to do (docs/performance.md).
+WRITEBACK_EVERY = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -64,109 +60,85 @@ class Download:
 
     `headers` goes on the GET (a Range when a kept partial file is resumed); `save`
     takes the streamed response. After a failure, `kept_partial` names a partial file
-    kept for resuming (None when there is none).
+    kept for resuming (None when there is none) and `kept_bytes` the bytes it holds.
+    `check`: --expect-checksum's (algorithm, hexdigest), verified beside Glance's hash.
     """
 
     def __init__(self, destination: str | None, image_id: str, expected: Expected,
                  progress: Progress | None, stdout: BinaryIO | None,
-                 real: str | None = None) -> None:
+                 real: str | None = None, check: tuple[str, str] | None = None) -> None:
         self.destination = destination
         self.image_id = image_id
         self.expected = expected
+        self.check = check
         self.progress = progress
         self.stdout = stdout
         self.algorithm = expected.algorithm if expected.verifiable else None
+        # One hashing thread for both checks; one hash when they use the same algorithm.
+        self.algorithms = tuple(dict.fromkeys(
+            name for name in (self.algorithm, check[0] if check else None) if name))
         self.hasher: Hasher | None = None
         self.offset = 0  # bytes already in the kept partial file, hashed
-        self.received = 0  # bytes of this response
+        self.received = 0  # bytes of this response written out
+        self.writing = 0  # bytes of a write under way: some may be out if it is interrupted
         self.kept_partial: str | None = None
+        self.kept_bytes = 0
         self.target: str | None = None  # the real file to replace, or None: write straight
-        self.part: str | None = None  # the partial file in use, once one is open
-        self.file: Any = None  # the partial file (file mode) or the stream (stdout, device)
+        self.existed = False  # the target was there before: "unchanged", not "not created"
+        self.part: PartialFile | None = None
+        self.written_back = 0  # the partial file's bytes up to here were handed to the disk
+        self.file: Any = None  # the partial file's, or the stream (stdout, device)
         self.owns_file = True  # False for stdout: it is the caller's to close
-        self.digest: str | None = None  # set once the whole body was received and hashed
+        self.digests: dict[str, str] = {}  # set once the whole body was received and hashed
         self.completed = False  # the whole body arrived
-        self.written_back = 0  # the partial file's bytes up to here were sent to disk
         if real is not None and replaceable(real):  # real: check_destination()'s answer
             self.target = real
+            self.existed = os.path.lexists(real)
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Range": f"bytes={self.offset}-"} if self.offset else {}
 
-    # -- before the request: a kept partial file is hashed (one pass) --------------------------
+    @property
+    def digest(self) -> str | None:
+        """The hash of the data in Glance's algorithm, once it all arrived."""
+        return self.digests.get(self.algorithm) if self.algorithm else None
 
-    def take_partial(self) -> None:
-        """Open the partial file an earlier save kept: the first of ours (part_path(), then
-        its spares) that open_own() trusts. Nothing else is opened for writing; a doubt
-        about a file that is not taken is said in one line."""
+    # -- before the request: a kept partial file is taken and hashed (one pass) ---------------
+
+    def prepare(self, resume: bool = True) -> None:
+        """Take the partial file an earlier save kept, if any; hash it to resume from its
+        end, or (resume=False) empty it."""
         if self.target is None:
             return
-        first = part_path(self.target, self.image_id)
-        doubt = self.take(first)
-        if self.file is not None:
+        busy = (f"another imgcli is already saving image {self.image_id} to "
+                f"{self.destination}")
+        self.part = PartialFile.find(self.target, self.image_id, busy)
+        if self.part is None:
             return
-        for path in part_spares(first):
-            why_not = self.take(path)
-            if self.file is not None:
-                return
-            doubt = doubt or why_not
-        if doubt:
-            LOG.warning("%s; downloading afresh", doubt)
-
-    def take(self, path: str) -> str | None:
-        """Open `path` as the partial file if it is ours alone: None (taken, or nothing
-        there), or why it was not."""
-        try:
-            fd = safefile.open_own(path, os.O_RDWR)
-        except FileNotFoundError:
-            return None
-        except safefile.Untrusted as exc:
-            return f"ignoring {path}: {exc}"
-        self.part = path
-        self.file = self.locked(fd)
-        return None
+        self.file = self.part.file
+        if resume:
+            self.resume_partial()
+        else:
+            self.start_over()
 
     def resume_partial(self) -> None:
-        if self.file is None:
-            return
-        size = os.fstat(self.file.fileno()).st_size
+        assert self.part is not None
+        size = self.part.size
         if size == 0 or (self.expected.size is not None and size >= self.expected.size):
             self.start_over()  # nothing to resume, or more than the image: not ours to trust
             return
         self.hasher = self.new_hasher()
         if self.hasher is None:  # nothing to verify with: no need to read it
             self.offset = size
-            self.file.seek(size)
+            self.part.seek(size)
             return
-        while block := fill_block(self.file):
+        for block in self.part.blocks():
             self.hasher.update(block)
             self.offset += len(block)
 
-    def new_partial(self) -> None:
-        """A new partial file, created exclusively (safefile.create): a planted link, file
-        or FIFO under the name is never opened; a spare name is used instead."""
-        assert self.target is not None
-        self.part = part_path(self.target, self.image_id)
-        try:
-            fd = safefile.create(self.part)
-        except FileExistsError:
-            directory, name = os.path.split(self.part)
-            fd, self.part = safefile.create_unique(directory, name.removesuffix("part"),
-                                                   ".part")
-        self.file = self.locked(fd)
-
-    def locked(self, fd: int) -> Any:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise UsageError(f"another imgcli is already saving image {self.image_id} to "
-                             f"{self.destination} (it holds {self.part})") from None
-        return open(fd, "r+b", buffering=0)  # closed in finish() or fail()
-
     def new_hasher(self) -> Hasher | None:
-        return Hasher(self.algorithm) if self.algorithm else None
+        return Hasher(*self.algorithms) if self.algorithms else None
 
     def start_over(self) -> None:
         """Drop what a kept partial file held: the data is taken from its first byte."""
@@ -174,9 +146,8 @@ class Download:
             self.hasher.close()
         self.hasher = self.new_hasher()
         self.offset = self.written_back = 0
-        if self.file is not None and self.part is not None:  # a partial file of ours
-            self.file.seek(0)
-            self.file.truncate()
+        if self.part is not None and self.part.file is not None:
+            self.part.empty()
         if self.progress:
             self.progress.restart()
 
@@ -202,15 +173,12 @@ class Download:
             self.open_output()
             self.receive(response, expected_length)
             return self.finish()
-        except KeyboardInterrupt:
+        except BaseException:
+            # An interruption, or an error not handled below: keep what was received.
             self.fail(keep=True)
             raise
-        except BaseException:
-            if self.file is not None:  # an error not handled below: keep what was received
-                self.fail(keep=True)
-            raise
         finally:
-            self.describe(response)
+            note_data(response, self.summary(response))  # what --trace shows for the body
             if self.progress:
                 self.progress.finish()
 
@@ -235,7 +203,10 @@ class Download:
         if self.file is not None:
             return
         if self.target is not None:
-            self.new_partial()
+            busy = (f"another imgcli is already saving image {self.image_id} to "
+                    f"{self.destination}")
+            self.part = PartialFile.create(self.target, self.image_id, busy)
+            self.file = self.part.file
         elif self.destination is None or self.destination == "-":
             sys.stdout.flush()  # anything printed before the data goes before it
             self.file = self.stdout if self.stdout is not None else sys.stdout.buffer
@@ -257,7 +228,6 @@ class Download:
             self.write(block)
             if self.hasher:
                 self.hasher.update(block)
-            self.received += len(block)
             self.write_back()
             if self.progress:
                 self.progress.advance(len(block))
@@ -267,41 +237,114 @@ class Download:
 
     def write_back(self) -> None:
         end = self.offset + self.received
-        if self.target is not None and end - self.written_back >= WRITEBACK_EVERY:
+        if self.part is not None and end - self.written_back >= WRITEBACK_EVERY:
             start_writeback(self.file.fileno(), self.written_back, end - self.written_back)
             self.written_back = end
 
     def write(self, block: bytes) -> None:
+        """Write all of it; `received` counts each byte as it is written out, so that an
+        interruption reports what really is in the output."""
         view = memoryview(block)
         try:
             while view:
+                self.writing = len(view)
                 try:
                     written = self.file.write(view)
                 except BlockingIOError as exc:  # a non-blocking stdout that is full
                     written = exc.characters_written
                 if not written:
                     select.select([], [self.file], [])  # wait until it drains
-                view = view[written or 0:]
+                written = written or 0
+                self.received += written
+                self.writing = 0
+                view = view[written:]
         except BrokenPipeError:
             raise  # stdout's reader went away: the launcher's quiet exit 141
         except OSError as exc:
             self.fail(keep=False)
             raise ImgcliError(self.write_failed(exc)) from None
 
+    # -- the end: verified and renamed, or not --------------------------------------------------
+
+    def finish(self) -> SaveResult:
+        size = self.offset + self.received
+        self.digests = self.hasher.digests() if self.hasher else {}
+        digest = self.digest
+        if digest is not None and digest != self.expected.hexdigest:
+            self.fail(keep=False)
+            raise ApiError(self.mismatch(digest))
+        if self.check is not None and self.digests[self.check[0]] != self.check[1]:
+            self.fail(keep=False)
+            raise ImgcliError(self.unexpected(self.digests[self.check[0]]))
+        if self.part is not None:
+            self.put_in_place()
+        else:
+            self.file.flush()
+            self.close_output()
+        algorithm, hexdigest = (self.algorithm, digest) if digest else \
+            (self.check or (None, None))
+        warning = None if hexdigest else (
+            f"nothing could be verified: image {self.image_id} has no os_hash_value "
+            "and no checksum")
+        return SaveResult(size, self.offset, algorithm, hexdigest, warning)
+
+    def put_in_place(self) -> None:
+        assert self.target is not None and self.part is not None
+        try:
+            self.part.put_in_place(self.target)
+        except OSError as exc:  # delayed allocation can report a full disk only at the fsync
+            self.fail(keep=False)
+            raise ImgcliError(self.write_failed(exc)) from None
+        self.part = None
+        self.file = None
+
+    def fail(self, keep: bool) -> None:
+        """Close the output; keep a partial file for resuming (when it holds anything), or
+        remove it. Safe to call twice."""
+        if self.hasher:
+            self.hasher.close()
+        if self.part is not None:
+            self.kept_bytes = self.part.close(keep) or self.kept_bytes
+            if self.kept_bytes:
+                self.kept_partial = self.part.path
+            self.file = None
+        self.close_output()
+
+    def close(self) -> None:
+        """Release the output when save() was not reached (the GET failed or was
+        interrupted): a kept partial file stays for the next try. A no-op after save()."""
+        self.fail(keep=True)
+
+    def close_output(self) -> None:
+        if self.file is not None and self.owns_file:
+            self.file.close()
+        self.file = None
+
+    def summary(self, response: Response) -> str:
+        """What the trace shows for this body: its size and hash, never its bytes."""
+        return describe_data(self.received, response.headers.get("Content-Type"),
+                             self.algorithm, self.digest, self.completed)
+
+    # -- what each ending says --------------------------------------------------------------------
+
     @property
     def where(self) -> str:
         return "stdout" if self.destination is None or self.destination == "-" \
             else self.destination
 
+    @property
+    def left(self) -> str:
+        """What became of a file destination: nothing was done to it either way."""
+        return f"{self.where} is unchanged" if self.existed else f"{self.where} was not created"
+
     def write_failed(self, exc: OSError) -> str:
-        where = self.where
         what = "no space left on the device" if exc.errno in (errno.ENOSPC, errno.EDQUOT) \
             else (exc.strerror or str(exc))
         done = f"after {self.offset + self.received} bytes"
         if self.target is None:
-            return f"writing image {self.image_id} to {where} failed {done}: {what}"
-        return (f"saving image {self.image_id} to {where} failed {done}: {what}; "
-                f"{where} is unchanged and the partial file was removed")
+            return f"writing image {self.image_id} to {self.where} failed {done}: {what}"
+        return (f"saving image {self.image_id} to {self.where} failed {done}: {what}; "
+                f"{self.left} and the partial file was removed")
 
     def broke_off(self, expected_length: int | None, reason: str) -> ApiError:
         total = "" if expected_length is None else f" of {self.offset + expected_length}"
@@ -312,26 +355,8 @@ class Download:
                             "the data written is incomplete")
         self.fail(keep=True)
         return ApiError(f"the download of image {self.image_id} broke off {done}; "
-                        f"{self.destination} is unchanged: run the same command again to "
+                        f"{self.left}: run the same command again to "
                         f"resume from {self.kept_partial or 'the start'}")
-
-    # -- the end: verified and renamed, or not --------------------------------------------------
-
-    def finish(self) -> SaveResult:
-        size = self.offset + self.received
-        digest = self.digest = self.hasher.hexdigest() if self.hasher else None
-        if digest is not None and digest != self.expected.hexdigest:
-            self.fail(keep=False)
-            raise ApiError(self.mismatch(digest))
-        if self.target is not None:
-            self.put_in_place()
-        else:
-            self.file.flush()
-            self.close_output()
-        warning = None if digest else (
-            f"nothing could be verified: image {self.image_id} has no os_hash_value "
-            "and no checksum")
-        return SaveResult(size, self.offset, self.algorithm, digest, warning)
 
     def mismatch(self, digest: str) -> str:
         got = (f"{self.algorithm} {hex_prefix(digest)}, "
@@ -340,68 +365,52 @@ class Download:
             return (f"the data of image {self.image_id} does not match its hash ({got}): "
                     f"what was written to {self.where} is NOT the image; discard it")
         return (f"the data of image {self.image_id} does not match its hash ({got}); "
-                f"{self.destination} is unchanged and the partial file was removed")
+                f"{self.left} and the partial file was removed")
 
-    def put_in_place(self) -> None:
-        """fsync, then rename over the destination: a crash leaves the old file or the new,
-        never a torn one. The writeback started during the download leaves this fsync
-        about 0.01 s of work for 256 MiB (0.13 s without it)."""
-        assert self.target is not None and self.part is not None
-        try:  # 0600 while it was partial: the final mode only now
-            os.fchmod(self.file.fileno(), final_mode(self.target))
-            os.fsync(self.file.fileno())
-        except OSError as exc:  # delayed allocation can report a full disk only here
-            self.fail(keep=False)
-            raise ImgcliError(self.write_failed(exc)) from None
-        self.close_output()
-        os.replace(self.part, self.target)
-        sync_directory(os.path.dirname(self.target))
+    def unexpected(self, digest: str) -> str:
+        """--expect-checksum's mismatch: both values whole, to compare with a SUMS file."""
+        assert self.check is not None
+        algorithm, want = self.check
+        said = (f"the data of image {self.image_id} does not match --expect-checksum: "
+                f"expected {algorithm}:{want}, got {algorithm}:{digest}")
+        if self.target is None:
+            return (f"{said}; what was written to {self.where} is not the image the "
+                    "checksum describes: discard it")
+        return f"{said}; {self.left} and the partial file was removed"
 
-    def fail(self, keep: bool) -> None:
-        """Close the output; keep a partial file for resuming, or remove it."""
-        if self.hasher:
-            self.hasher.close()
-        if self.file is not None and self.part is not None:
-            size = os.fstat(self.file.fileno()).st_size
-            self.close_output()
-            if keep and size:
-                self.kept_partial = self.part
-            else:
-                remove(self.part)
-        self.close_output()
-
-    def close(self) -> None:
-        """Release the output when save() was not reached (the GET failed): a kept partial
-        file stays for the next try. A no-op after save()."""
-        self.fail(keep=True)
-
-    def close_output(self) -> None:
-        if self.file is not None and self.owns_file:
-            self.file.close()
-        self.file = None
-
-    def describe(self, response: Response) -> None:
-        """What the trace shows for this body (it reads this attribute by name)."""
-        response.imgcli_data_summary = describe_data(  # type: ignore[attr-defined]
-            self.received, response.headers.get("Content-Type"), self.algorithm,
-            self.digest, self.completed)
+    def interrupted(self, signum: int, resume: str | None = None) -> str:
+        """What a signal left: the destination as it was, and the bytes really in the kept
+        partial file with the command that resumes from it (`resume`, else in words)."""
+        # Ctrl-C is "interrupted", as the upload says it; another signal is named.
+        cause = "interrupted" if signum == signal.SIGINT else \
+            f"interrupted by {signal.Signals(signum).name}"
+        if self.target is None:
+            # A signal can end a write whose bytes are out (Python runs its handler as the
+            # call returns), so a write under way counts as "up to" its length.
+            done = f"{self.received} to {self.received + self.writing}" if self.writing \
+                else str(self.received)
+            if done == "0":
+                return f"{cause} before any image data was written to {self.where}"
+            return f"{cause} after {done} bytes; what was written to {self.where} is incomplete"
+        if not self.kept_partial:
+            return f"{cause} before any image data arrived; {self.left}"
+        how = f"resume with `{resume}`" if resume else "run the same command again to resume"
+        return (f"{cause} after {self.kept_bytes} bytes; {self.left}; the {self.kept_bytes} "
+                f"bytes are kept in {self.kept_partial}: {how}")
 
 
 def prepare_download(destination: str | None, image_id: str, expected: Expected,
                      progress: Progress | None = None, stdout: BinaryIO | None = None,
-                     resume: bool = True) -> Download:
+                     resume: bool = True, check: tuple[str, str] | None = None) -> Download:
     """Check the destination and hash any kept partial file, before the GET is sent.
 
     destination None or "-" is stdout (binary: sys.stdout.buffer unless given). With
-    resume=False a kept partial file is emptied and written again.
+    resume=False a kept partial file is emptied and written again. `check`: the
+    (algorithm, hexdigest) of --expect-checksum (hashing.parse_expected_checksum).
     """
     real = check_destination(destination, stdout)
-    download = Download(destination, image_id, expected, progress, stdout, real)
-    download.take_partial()
-    if resume:
-        download.resume_partial()
-    elif download.file is not None:
-        download.start_over()
+    download = Download(destination, image_id, expected, progress, stdout, real, check)
+    download.prepare(resume)
     return download
 
 

@@ -1,24 +1,58 @@
-"""Hashes of image data: what Glance says the bytes hash to, and hashing them as they pass."""
+"""Hashes of image data: what Glance says the bytes hash to, what the user expects them to
+hash to (`--expect-checksum ALGO:HEX`), and hashing them as they pass.
+
+Imports: the standard library and imgcli.errors.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import queue
+import signal
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from imgcli.errors import ImgcliError
+from imgcli.errors import ImgcliError, UsageError
 
-# 1 MiB blocks: on loopback, 256 MiB read with iter_content took 0.065 s in 1 MiB blocks,
-# 0.125 s in 64 KiB and 0.11 s in 8 MiB; uploads were slower in 256 KiB and 4 MiB blocks.
+# 1 MiB blocks: faster on loopback than smaller or larger ones, up and down, at a small
+# peak RSS (see docs/performance.md#the-1-mib-block).
 BLOCK = 1 << 20
 # Glance's own default (`hashing_algorithm = sha512`): a new image's os_hash_algo is not
 # known before its data is uploaded, so the upload hashes with the default.
 DEFAULT_ALGORITHM = "sha512"
 # Blocks waiting for the hashing thread: bounds memory at a few MiB whatever the image size.
 QUEUE_DEPTH = 3
+
+
+# What `--expect-checksum` accepts (what publishers' SUMS files use), and each hex length.
+EXPECTABLE = {"sha256": 64, "sha512": 128, "sha1": 40, "md5": 32}
+HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def parse_expected_checksum(text: str) -> tuple[str, str]:
+    """`--expect-checksum ALGO:HEX` as (algorithm, lower-case hexdigest).
+
+    ALGO is sha256, sha512, sha1 or md5 (any case). Raises UsageError (exit 2, before any
+    request) naming what to fix: no colon, an unknown algorithm, a digest that is not hex,
+    or one of the wrong length for its algorithm."""
+    option = "--expect-checksum"
+    algorithm, colon, hexdigest = text.strip().partition(":")
+    algorithm, hexdigest = algorithm.strip().lower(), hexdigest.strip().lower()
+    if not colon:
+        raise UsageError(f"{option} takes ALGO:HEX, e.g. sha256:<64 hex digits> "
+                         f"(ALGO is one of {', '.join(EXPECTABLE)})")
+    if algorithm not in EXPECTABLE:
+        raise UsageError(f"{option}: unknown algorithm {algorithm!r}; use one of "
+                         f"{', '.join(EXPECTABLE)}")
+    if not hexdigest or not HEX_DIGITS.issuperset(hexdigest):
+        raise UsageError(f"{option}: the {algorithm} digest must be hexadecimal digits "
+                         "(0-9, a-f)")
+    if len(hexdigest) != EXPECTABLE[algorithm]:
+        raise UsageError(f"{option}: a {algorithm} digest has {EXPECTABLE[algorithm]} hex "
+                         f"digits, not {len(hexdigest)}")
+    return algorithm, hexdigest
 
 
 def supported(algorithm: str) -> bool:
@@ -66,9 +100,9 @@ class Expected:
 class Hasher:
     """Hashes blocks on a second thread while the caller reads, sends or writes the next one.
 
-    hashlib releases the GIL for large updates, so on two cores sha512 (about 450 MB/s
-    here, slower than loopback I/O) overlaps the transfer instead of adding to it: a
-    256 MiB save took 0.54 s with the thread and 0.80 s without (medians of 7).
+    hashlib releases the GIL for large updates, so on two cores sha512 (slower than
+    loopback I/O) overlaps the transfer instead of adding to it (see
+    docs/performance.md#the-hashing-thread).
     Blocks must not be changed after update(): each is a fresh object, never a reused buffer.
     """
 
@@ -80,7 +114,7 @@ class Hasher:
         self._digests: dict[str, str] | None = None
         # A daemon: an interrupted transfer must never keep the process alive.
         self._thread = threading.Thread(target=self._work, name="imgcli-hash", daemon=True)
-        self._thread.start()
+        start_without_signals(self._thread)
 
     def _work(self) -> None:
         while (block := self._queue.get()) is not None:
@@ -112,6 +146,25 @@ class Hasher:
             self._aborted = True
             self._queue.put(None)
             self._thread.join()
+
+
+# What imgcli turns into a clean-up (imgcli.signals): only the main thread may take them.
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def start_without_signals(thread: threading.Thread) -> None:
+    """Start a helper thread that never receives SIGINT, SIGTERM or SIGHUP.
+
+    The kernel may hand a process's signal to any thread that does not block it. Python
+    runs its handlers in the main thread only, but a signal taken by a helper thread does
+    not interrupt the main thread's blocking read or write, so a download stalled in recv()
+    would ignore it until the --timeout. The mask is inherited: blocked here around
+    start(), the helper has them blocked from its first instruction."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def describe_data(size: int, content_type: str | None, algorithm: str | None,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 LOCK = "os_glance_import_task"
 FAILED = "os_glance_failed_import"
 IMPORTING = "os_glance_importing_to_stores"
-FIRST_POLL = 0.25  # seconds; an import of a few MiB ends in about half a second
+FIRST_POLL = 0.25  # seconds: a small import ends soon (docs/performance.md#the-first-import-poll)
 BACKOFF = 1.5
 LONGEST_POLL = 5.0
 

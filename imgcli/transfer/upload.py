@@ -1,142 +1,57 @@
-"""Image data going up: where it comes from, and the streamed PUT body that hashes it."""
+"""The streamed PUT body of an upload (`PUT /v2/images/{id}/file` or `/stage`), hashed as
+it goes, and the check of what Glance then stored. Where the data comes from is sources.py.
+
+The last byte is held back: a block is handed to the transport only once the read after it
+has returned (more data, or the end of the data with every reader's check passed: the
+--expect-checksum tap, the decompressor's end of stream, a URL's Content-Length). A check
+that fails raises from that read, before the last block is sent, so the PUT breaks off one
+block short: Glance, which needs every byte of a Content-Length body or the final chunk of a
+chunked one before it stores anything, leaves the image without data, and the caller deletes
+it. Glance never sees a complete body of data found wrong.
+
+Imports: the standard library, imgcli.errors, imgcli.transfer.{hashing,progress,sources}.
+"""
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
-import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
-from imgcli.errors import ApiError, ImgcliError, UsageError
+from imgcli.errors import ApiError, ImgcliError
 from imgcli.transfer.hashing import BLOCK, DEFAULT_ALGORITHM, Hasher, describe_data, hex_prefix
 from imgcli.transfer.progress import Progress
+from imgcli.transfer.sources import Source, fill_block
+
+__all__ = ["REPLAYED", "SizedUploadBody", "Source", "UploadBody", "check_upload", "fill_block",
+           "upload_body"]
 
 REPLAYED = ("internal error: the image data was already sent once and a stream cannot be "
             "sent again (the upload must be made with no retries and no redirects)")
 
 
-@dataclass
-class Source:
-    """Where the image data comes from: a file, or stdin."""
-
-    name: str  # the path as given, or "stdin": for messages
-    file: BinaryIO  # unbuffered, read from its current position
-    size: int | None  # a regular file's size (Content-Length); None for a pipe (chunked)
-    first: bytes | memoryview = b""  # what peeking at a pipe read: sent before the rest
-
-    @property
-    def empty(self) -> bool:
-        """Nothing to send: a 0-byte file, or a pipe that was at its end when peeked at."""
-        return self.size == 0 if self.size is not None else not self.first
-
-    def close(self) -> None:
-        self.file.close()
-
-
-def open_source(path: str | None, stdin: BinaryIO | Any = None) -> Source | None:
-    """The data to upload, opened now so that a bad path fails before any request.
-
-    path: a file (or a pipe such as `<(xz -dc x.xz)`), "-" for stdin, or None, which
-    takes stdin when it is neither a terminal nor closed nor empty (openstackclient's
-    rule, except that an empty stdin uploads nothing). None when there is nothing to send.
-    """
-    if path is not None and path != "-":
-        return open_file(path)
-    stdin = sys.stdin if stdin is None else stdin
-    explicit = path == "-"
-    try:
-        fd = stdin.fileno()
-        os.fstat(fd)
-    except (OSError, ValueError, AttributeError):  # `<&-`, or a stdin with no descriptor
-        if explicit:
-            raise UsageError("--file -: stdin is closed; pipe the image data in") from None
-        return None
-    if os.isatty(fd):
-        if explicit:
-            raise UsageError("--file -: stdin is a terminal; pipe the image data in, "
-                             "or give --file a path")
-        return None
-    return open_stdin(fd)
-
-
-def open_stdin(fd: int) -> Source | None:
-    """stdin redirected from a file knows its size; a pipe is peeked at by reading the
-    first block, which is kept and sent first. None when it holds nothing."""
-    file = open(fd, "rb", buffering=0, closefd=False)  # stdin itself stays open
-    info = os.fstat(fd)
-    if stat.S_ISREG(info.st_mode):
-        size = max(info.st_size - os.lseek(fd, 0, os.SEEK_CUR), 0)
-        return Source("stdin", file, size) if size else None
-    try:
-        first = fill_block(file)
-    except OSError as exc:
-        raise UsageError(f"cannot read stdin: {exc.strerror or exc}") from None
-    return Source("stdin", file, None, first) if first else None
-
-
-def open_file(path: str) -> Source:
-    try:
-        file = open(path, "rb", buffering=0)  # Source.close() closes it
-        info = os.fstat(file.fileno())
-    except OSError as exc:
-        raise UsageError(unreadable(path, exc)) from None
-    if stat.S_ISDIR(info.st_mode):
-        file.close()
-        raise UsageError(f"--file {path} is a directory; give the path of an image file")
-    if stat.S_ISREG(info.st_mode):
-        return Source(path, file, info.st_size)
-    # A pipe such as <(xz -dc x.xz): peeked at like stdin, so that an empty one is known
-    # before any request.
-    try:
-        first = fill_block(file)
-    except OSError as exc:
-        file.close()
-        raise UsageError(unreadable(path, exc)) from None
-    return Source(path, file, None, first)
-
-
-def unreadable(path: str, exc: OSError) -> str:
-    if exc.errno == errno.ENOENT:
-        return f"--file {path}: no such file; check the path"
-    if exc.errno == errno.EISDIR:
-        return f"--file {path} is a directory; give the path of an image file"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"--file {path}: permission denied; make it readable for this user"
-    return f"--file {path}: cannot read it: {exc.strerror or exc}"
-
-
-def fill_block(file: BinaryIO, size: int = BLOCK) -> memoryview:
-    """Up to `size` bytes in a fresh buffer (a pipe gives 64 KiB a read): fewer only at EOF."""
-    view = memoryview(bytearray(size))
-    got = 0
-    while got < size:
-        n = file.readinto(view[got:])  # type: ignore[attr-defined]
-        if not n:
-            break
-        got += n
-    return view[:got]
-
-
 class UploadBody:
-    """The PUT body (`data=`): the source in 1 MiB blocks, hashed on a second thread as
-    they go, each block read once and never copied into a growing buffer.
+    """The PUT body (`data=`): the source in 1 MiB blocks, hashed as they go (each
+    algorithm on a thread of its own), each block read once and never copied into a
+    growing buffer; the last block held back until the data is known good (module doc).
 
     requests sends an iterable as-is; an object with __len__ (SizedUploadBody) gets a
     Content-Length, one without gets Transfer-Encoding: chunked. A stream can be sent
     once only: send the PUT with connect_retries=0, status_code_retries=0,
     allow_reauth=False and redirect=False (keystoneauth would replay it otherwise); a
     second iteration raises instead of sending a short body.
+
+    `algorithm` is the hash compared with Glance's os_hash_value; `extra` more of them
+    (create's md5 and sha256 for openstacksdk's properties); md5=True adds md5.
     """
 
     def __init__(self, source: Source, algorithm: str = DEFAULT_ALGORITHM,
-                 progress: Progress | None = None, md5: bool = False) -> None:
+                 progress: Progress | None = None, md5: bool = False,
+                 extra: tuple[str, ...] = ()) -> None:
         self.source = source
         self.algorithm = algorithm = algorithm.lower()
         self.progress = progress
-        self.algorithms = (algorithm, "md5") if md5 and algorithm != "md5" else (algorithm,)
+        wanted = (algorithm, *(("md5",) if md5 else ()), *(a.lower() for a in extra))
+        self.algorithms = tuple(dict.fromkeys(wanted))  # in order, once each
         self.bytes_sent = 0
         self.complete = False
         self._digests: dict[str, str] | None = None
@@ -155,20 +70,45 @@ class UploadBody:
         return self._blocks
 
     def _send(self) -> Iterator[memoryview]:
-        hasher = Hasher(*self.algorithms)
+        # One thread per algorithm: on two cores, sha512, sha256 and md5 in one thread
+        # would be slower than the upload itself (docs/performance.md).
+        hashers = [Hasher(name) for name in self.algorithms]
         try:
-            for block in self._read():
-                hasher.update(block)
+            for block in self._held(self._read()):
+                for hasher in hashers:
+                    hasher.update(block)
                 yield block
                 self.bytes_sent += len(block)  # back here: http.client has sent it
                 if self.progress:
-                    self.progress.advance(len(block))
-            self._digests = hasher.digests()
+                    self.advance(len(block))
+            self._digests = {name: hasher.hexdigest()
+                             for name, hasher in zip(self.algorithms, hashers, strict=True)}
             self.complete = True
         finally:
-            hasher.close()
+            for hasher in hashers:
+                hasher.close()
             if self.progress:
                 self.progress.finish()
+
+    def advance(self, sent: int) -> None:
+        """Move the meter: the bytes sent, and those read at the far end of a stacked
+        source (a URL's body, a compressed file) when the meter shows both ends."""
+        assert self.progress is not None
+        if self.source.below is not None:
+            self.progress.advance_read(self.source.bottom_read - self.progress.read)
+        self.progress.advance(sent)
+
+    @staticmethod
+    def _held(blocks: Iterator[memoryview]) -> Iterator[memoryview]:
+        """Each block once the next read has returned: the last one only after the read
+        that found the end of the data, where the readers' checks raise (module doc)."""
+        held: memoryview | None = None
+        for block in blocks:
+            if held is not None:
+                yield held
+            held = block
+        if held is not None:
+            yield held
 
     def _read(self) -> Iterator[memoryview]:
         if self.source.first:
@@ -223,14 +163,20 @@ class SizedUploadBody(UploadBody):
                                   f"({size - left} of {size} bytes); the upload is incomplete")
             left -= len(block)
             yield block
-        # Bytes appended meanwhile are not sent: Content-Length already promised `size`.
+        # One more read, to the end of the data: the readers' checks run there, and bytes
+        # appended meanwhile (Content-Length already promised `size`) stop the upload.
+        if self._read_block(1):
+            raise ImgcliError(f"{self.source.name} grew while it was being sent (more than "
+                              f"the {size} bytes it held when opened); send it again once "
+                              "nothing writes to it")
 
 
 def upload_body(source: Source, algorithm: str = DEFAULT_ALGORITHM,
-                progress: Progress | None = None, md5: bool = False) -> UploadBody:
-    """The body for `PUT /v2/images/{id}/file` (or `/stage`): sized for a regular file."""
+                progress: Progress | None = None, md5: bool = False,
+                extra: tuple[str, ...] = ()) -> UploadBody:
+    """The body for `PUT /v2/images/{id}/file` (or `/stage`): sized when the size is known."""
     body_class = SizedUploadBody if source.size is not None else UploadBody
-    return body_class(source, algorithm, progress, md5)
+    return body_class(source, algorithm, progress, md5, extra)
 
 
 def check_upload(body: UploadBody, image: Mapping[str, Any]) -> str | None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from mkdocs.exceptions import PluginError
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "docs-tools"))
-import hooks  # noqa: E402
+from tests.conftest import REPO
+from tests.docs.tools import docs_tool
+
+hooks = docs_tool("hooks")
 
 
 def config(*scripts: str) -> SimpleNamespace:

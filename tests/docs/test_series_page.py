@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,10 @@ import requests
 import requests_mock
 
 from imgcli.trace.recorder import Recorder
+from tests.docs.tools import docs_tool
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs-tools"))
-import seriespage  # noqa: E402
-from seriespage import Comparison, Request, Trace  # noqa: E402
+seriespage = docs_tool("seriespage")
+Comparison, Request, Trace = seriespage.Comparison, seriespage.Request, seriespage.Trace
 
 AUTH = "http://127.0.0.1:35000/identity"
 IMAGE = "http://127.0.0.1:39292/image"

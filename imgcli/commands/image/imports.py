@@ -1,7 +1,12 @@
 """Glance's interoperable import: `image stage`, `image import`, `image import info`.
 
-`stage` by ID is its one PUT; `import` by ID is its POST and one GET for the record it
-prints (more with --wait, which polls until the import has ended); `import info` one GET.
+`stage` by ID is its one PUT (its data options, --file, --url, --decompress and
+--expect-checksum, are data.py's, shared with create); `import` by ID is its POST and one GET
+for the record it prints (more with --wait, which polls until the import has ended); `import
+info` one GET.
+
+Imports: imgcli.records, imgcli.resolve, imgcli.api, imgcli.commands.*, imgcli.errors;
+imgcli.transfer inside functions.
 """
 
 from __future__ import annotations
@@ -13,70 +18,14 @@ from urllib.parse import urlsplit
 from imgcli import records, resolve
 from imgcli.api import images
 from imgcli.commands.base import Command, ShowOne
+from imgcli.commands.image.data import add_data_options, meter, open_data
 from imgcli.errors import ApiError, NotFound, UsageError
 
 if TYPE_CHECKING:
     from imgcli.connection import Connection
-    from imgcli.transfer import Progress, Source
 
 METHODS = ("glance-direct", "web-download", "glance-download", "copy-image")
 REMOTE = ("remote_image", "remote_region", "remote_service_interface")
-
-
-def image_size(text: str) -> int:
-    """openstackclient's --size: a positive whole number of bytes."""
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a valid size (use a positive "
-                                         "integer)") from None
-    if size <= 0:
-        raise argparse.ArgumentTypeError("Size must be a positive integer")
-    return size
-
-
-def add_data_options(parser: argparse.ArgumentParser, file_help: str) -> None:
-    """--file, --size and --progress, as `image create` and `image stage` have them."""
-    parser.add_argument("--file", dest="filename", metavar="<file>", help=file_help)
-    parser.add_argument("--size", metavar="<size>", type=image_size,
-                        help="Size of image data in bytes: checked against a file, and sent "
-                             "to Glance for piped data")
-    parser.add_argument("--progress", action="store_true", default=False,
-                        help="Show upload progress (bytes, rate, time left) on a terminal")
-
-
-def open_data(app: Any, args: argparse.Namespace, what: str) -> Source | None:
-    """The image data to send, opened before any request; None when there is none.
-
-    Implicit stdin is openstackclient's rule (data when stdin is neither a terminal nor
-    closed), except that an empty stdin is no data and that an interactive session's
-    stdin holds commands, not data. Data named explicitly must not be empty."""
-    import imgcli.transfer as transfer
-
-    if args.filename is None and app.interactive_mode:
-        source = None
-    else:
-        source = transfer.open_source(args.filename, app.stdin)
-    if args.filename is not None and (source is None or source.empty):
-        where = "stdin" if args.filename == "-" else args.filename
-        raise UsageError(f"--file {args.filename}: {where} is empty; {what}")
-    if args.size is not None:
-        if source is None:
-            raise UsageError("--size requires image data via --file or stdin")
-        if source.size is not None and source.size != args.size:
-            source.close()
-            raise UsageError(f"--size {args.size} but {source.name} holds {source.size} bytes")
-    return source
-
-
-def meter(app: Any, args: argparse.Namespace, source: Source, label: str) -> Progress | None:
-    """The upload meter --progress asks for (drawn only when stderr is a terminal)."""
-    import imgcli.transfer as transfer
-
-    if not args.progress:
-        return None
-    total = source.size if source.size is not None else args.size
-    return transfer.Progress(total, label, app.stderr)
 
 
 class StageImage(Command):
@@ -94,16 +43,23 @@ class StageImage(Command):
 
     def take_action(self, parsed_args: argparse.Namespace) -> None:
         import imgcli.transfer as transfer
+        from imgcli.transfer.readers import DataError
 
         source = open_data(self.app, parsed_args, "nothing to stage")
         if source is None:
-            raise UsageError("no image data: give --file PATH, or pipe the data in")
+            raise UsageError("no image data: give --file PATH or --url URL, or pipe the data "
+                             "in")
         connection = self.app.connection
 
         def stage(image_id: str) -> None:
-            transfer.upload_data(connection, image_id, source, stage=True,
-                                 progress=meter(self.app, parsed_args, source, "staging"),
-                                 size=parsed_args.size, timeout=self.app.settings.api_timeout)
+            try:
+                transfer.upload_data(connection, image_id, source, stage=True,
+                                     progress=meter(self.app, parsed_args, source, "staging"),
+                                     size=parsed_args.size,
+                                     timeout=self.app.settings.api_timeout)
+            except DataError as exc:  # the PUT broke off short: Glance kept nothing
+                raise DataError(f"{exc}; nothing was staged (image {image_id} stays as it "
+                                "was)") from None
 
         try:
             # An ID is never retried as a name, so the data is sent at most once.
@@ -140,7 +96,7 @@ class ImportImage(ShowOne):
                             metavar="<REMOTE_SERVICE_INTERFACE>",
                             help="(glance-download, which imgcli does not support)")
         stores = parser.add_mutually_exclusive_group()
-        stores.add_argument("--store", metavar="<STORE>", dest="stores", nargs="+",
+        stores.add_argument("--store", metavar="<STORE>", dest="stores", nargs="*",
                             action="extend", default=[],
                             help="Backend store to upload image to (repeat the option, or "
                                  "give several, for several stores; copy-image needs "

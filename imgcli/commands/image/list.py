@@ -3,6 +3,10 @@
 Everything that narrows or orders the list goes to the server as a query parameter
 (openstackclient filters --property and sorts on the client after downloading every
 image); the rows are plain tuples built straight from Glance's JSON.
+
+Imports: imgcli.records, imgcli.resolve, imgcli.api (identity, images), imgcli.commands
+(base, options), imgcli.config, imgcli.errors; imgcli.commands.image.many and
+imgcli.progress inside functions.
 """
 
 from __future__ import annotations
@@ -12,13 +16,12 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
-from cliff.columns import FormattableColumn
-
-from imgcli import resolve
+from imgcli import records, resolve
 from imgcli.api import identity, images
 from imgcli.api.images import PAGE_SIZE
 from imgcli.commands.base import Lister
-from imgcli.commands.image.options import non_negative
+from imgcli.commands.options import add_project_options, key_value, non_negative
+from imgcli.config import several_clouds
 from imgcli.errors import UsageError
 
 SHORT_HEADERS = ("ID", "Name", "Status")
@@ -31,17 +34,6 @@ MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id", "created_at",
              "updated_at")
 TIME_OPERATORS = ("gt", "gte", "eq", "neq", "lt", "lte")
-
-
-class TagsColumn(FormattableColumn):
-    """openstackclient's ListColumn: a list in JSON/YAML, sorted `a, b` text elsewhere."""
-
-    def human_readable(self) -> str:
-        return ", ".join(sorted(map(str, self.machine_readable())))
-
-    def machine_readable(self) -> list[Any]:
-        value = self._value
-        return list(value) if isinstance(value, list) else [] if value is None else [value]
 
 
 def parse_sort(text: str) -> list[tuple[str, str]]:
@@ -69,13 +61,6 @@ def sort_param(text: str) -> str:
     names = {key for key, _ in keys}
     keys += [(key, "desc") for key in ("created_at", "id") if key not in names]
     return ",".join(f"{key}:{direction}" for key, direction in keys)
-
-
-def key_value(text: str) -> tuple[str, str]:
-    key, equals, value = text.partition("=")
-    if not equals or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
 
 
 def time_filter(text: str) -> str:
@@ -139,7 +124,7 @@ def image_row(image: dict[str, Any], long: bool) -> tuple[Any, ...]:
     if not long:
         return image.get("id"), image.get("name"), image.get("status")
     row = [image.get(key) for key in LONG_KEYS]
-    row[-1] = TagsColumn(row[-1])
+    row[-1] = records.ListColumn(row[-1])
     return tuple(row)
 
 
@@ -161,10 +146,7 @@ class ListImage(Lister):
         parser.add_argument("--member-status", metavar="<member-status>",
                             type=str.lower, choices=MEMBER_STATUSES,
                             help="Filter on member status: " + ", ".join(MEMBER_STATUSES))
-        parser.add_argument("--project", metavar="<project>",
-                            help="Search by project (admin only) (name or ID)")
-        parser.add_argument("--project-domain", metavar="<project-domain>",
-                            help="Domain the project belongs to (name or ID)")
+        add_project_options(parser, "Search by project (admin only) (name or ID)")
         parser.add_argument("--tag", metavar="<tag>", action="append", default=[],
                             help="Filter on a tag; repeat: all must match")
         parser.add_argument("--hidden", action="store_true", help="List hidden images")
@@ -205,6 +187,13 @@ class ListImage(Lister):
                             help="Filter on image ID (repeatable: any of them)")
         return parser
 
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        if several_clouds(self.app.options):  # several clouds: one table (many.py)
+            from imgcli.commands.image.many import run_list
+
+            return run_list(self, parsed_args)
+        return super().run(parsed_args)
+
     def printed_columns(self, parsed_args: argparse.Namespace) -> tuple[str, ...]:
         return LONG_HEADERS if parsed_args.long else SHORT_HEADERS
 
@@ -233,13 +222,15 @@ class ListImage(Lister):
 
 def rows(pages: Iterable[list[dict[str, Any]]], long: bool,
          progress: TextIO | None = None) -> Iterator[tuple[Any, ...]]:
+    from imgcli.progress import StatusLine
+
+    line = StatusLine(progress, grows=True) if progress is not None else None
     read = 0
     for number, page in enumerate(pages, 1):
         read += len(page)
-        if progress is not None and number > 1:
-            progress.write(f"\r{read} images, {number} pages")
-            progress.flush()
+        if line is not None and number > 1:
+            line.show(f"{read} images, {number} pages")
         for image in page:
             yield image_row(image, long)
-    if progress is not None and read:
-        progress.write("\r\033[K")  # leave the terminal as it was
+    if line is not None:
+        line.finish()  # leave the terminal as it was

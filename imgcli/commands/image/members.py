@@ -4,6 +4,9 @@ openstackclient's names, arguments and output. An image ID costs no look-up (the
 request is sent with it), a project ID or the token's own project costs no Keystone
 request, so `add project ID PROJECT_ID` is one POST. These commands are about the share
 itself, so an image name also finds shares not yet accepted (resolve's `shares=True`).
+
+Imports: imgcli.resolve, imgcli.api (identity, images), imgcli.commands (base, options),
+imgcli.errors.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from imgcli import resolve
 from imgcli.api import identity, images
 from imgcli.commands.base import Command, Lister, ShowOne
+from imgcli.commands.options import add_project_domain
 from imgcli.errors import ApiError, ImgcliError, NotFound
 
 if TYPE_CHECKING:
@@ -37,9 +41,7 @@ def add_image_argument(parser: argparse.ArgumentParser, help: str) -> None:
 
 def add_project_arguments(parser: argparse.ArgumentParser, dest: str, help: str) -> None:
     parser.add_argument(dest, metavar="<project>", help=help)
-    parser.add_argument("--project-domain", metavar="<project-domain>",
-                        help="Domain the project belongs to (name or ID). This can be used "
-                             "in case collisions between project names exist.")
+    add_project_domain(parser)
 
 
 def member_project(conn: Connection, name_or_id: str, domain: str | None) -> str:
@@ -117,8 +119,7 @@ class ListImageProjects(Lister):
         parser = super().get_parser(prog_name)
         add_image_argument(parser, "Image (name or ID)")
         # openstackclient accepts it and does nothing with it; so do we, for its scripts.
-        parser.add_argument("--project-domain", metavar="<project-domain>",
-                            help="Accepted for openstackclient's scripts; not used")
+        add_project_domain(parser, "Accepted for openstackclient's scripts; not used")
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...], Any]:

@@ -1,12 +1,19 @@
-"""Options that `image create`, `image set` and `image unset` share, with openstackclient's
-names and choices, and the checks that refuse bad input before anything is sent."""
+"""Options that only image commands share (`image create`, `image set`, `image unset`):
+openstackclient's names and choices for formats, sizes, protection, visibility, properties
+and tags, and the checks that refuse a property name Glance would refuse, before anything
+is sent. Types and options other commands take too are in imgcli.commands.options.
+
+Imports: imgcli.commands.options.
+"""
 
 from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
+
+from imgcli.commands.options import key_value, non_negative
 
 # openstackclient's lists (image/v2/image.py)
 CONTAINER_CHOICES = ("ami", "ari", "aki", "bare", "docker", "ova", "ovf")
@@ -58,11 +65,10 @@ class PropertyAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        key, equals, value = str(values).partition("=")
-        if not equals:
-            raise argparse.ArgumentError(self, f"expected KEY=VALUE, got {values!r}")
-        if not key:
-            raise argparse.ArgumentError(self, f"the property name is empty in {values!r}")
+        try:
+            key, value = key_value(str(values))
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
         problem = property_name_error(key, self.const or {})
         if problem:
             raise argparse.ArgumentError(self, problem)
@@ -79,17 +85,6 @@ def property_key(key: str) -> str:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return key
-
-
-def non_negative(text: str) -> int:
-    """A count or size: Glance refuses a negative one with a 400, so refuse it before sending."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return value
 
 
 def image_id(text: str) -> str:
@@ -148,13 +143,22 @@ def add_property_and_tag_options(parser: argparse.ArgumentParser,
                         help="Set a tag on this image (repeat option to set multiple tags)")
 
 
-def add_project_options(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--project", metavar="<project>", help=help_text)
-    parser.add_argument("--project-domain", metavar="<project-domain>",
-                        help="Domain the project belongs to (name or ID). This can be used "
-                             "in case collisions between project names exist.")
+class V1Option(argparse.Action):
+    """An Image API v1 option that openstackclient still takes, only to refuse it: refused
+    here too, while the arguments are parsed (one line, exit 2, nothing sent)."""
+
+    HINTS = {"visibility": ": use --public, --private, --community or --shared"}
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        name = (option_string or "").lstrip("-")
+        raise argparse.ArgumentError(self, "an Image v1 option, no longer supported in "
+                                           "Image v2" + self.HINTS.get(name, ""))
 
 
-def unique(values: Sequence[str]) -> list[str]:
-    """In order, each once."""
-    return list(dict.fromkeys(values))
+def add_v1_options(parser: argparse.ArgumentParser, *names: str) -> None:
+    """openstackclient's hidden `deadopts` (create: location, copy-from, checksum, store;
+    set: visibility)."""
+    for name in names:
+        parser.add_argument(f"--{name}", metavar=f"<{name}>", action=V1Option,
+                            dest=f"v1_{name.replace('-', '_')}", help=argparse.SUPPRESS)

@@ -6,6 +6,9 @@ current list; a membership or activation change is checked against the image so 
 refusal leaves everything as it was); otherwise an ID costs no look-up and core attributes
 and properties go out as one PATCH. `unset` always reads the image: removing what it does
 not have is refused before anything is sent.
+
+Imports: imgcli.resolve, imgcli.api (identity, images), imgcli.commands (base, options,
+image.options), imgcli.errors.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from imgcli import resolve
 from imgcli.api import identity, images
 from imgcli.commands.base import Command
 from imgcli.commands.image import options
+from imgcli.commands.options import add_project_options, unique
 from imgcli.errors import ApiError, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -86,7 +90,7 @@ def set_patch(changes: dict[str, Any], tags: list[str],
         patch.append({"op": op, "path": pointer(key), "value": value})
     if tags:
         current = list((record or {}).get("tags") or [])
-        merged = current + [tag for tag in options.unique(tags) if tag not in current]
+        merged = current + [tag for tag in unique(tags) if tag not in current]
         if merged != current:
             patch.append({"op": "replace", "path": "/tags", "value": merged})
     return patch
@@ -96,9 +100,9 @@ def unset_patch(record: dict[str, Any], ref: str, properties: list[str],
                 tags: list[str]) -> Patch:
     """`remove` each property and the tag list without `tags`; refused, with nothing sent,
     if the image lacks any of them."""
-    missing_properties = [key for key in options.unique(properties) if key not in record]
+    missing_properties = [key for key in unique(properties) if key not in record]
     current = list(record.get("tags") or [])
-    missing_tags = [tag for tag in options.unique(tags) if tag not in current]
+    missing_tags = [tag for tag in unique(tags) if tag not in current]
     if missing_properties or missing_tags:
         lacks = []
         if missing_properties:
@@ -107,7 +111,7 @@ def unset_patch(record: dict[str, Any], ref: str, properties: list[str],
             lacks.append("no tag " + ", ".join(map(repr, missing_tags)))
         raise ApiError(f"image {ref!r} has {' and '.join(lacks)}: nothing changed")
     patch: Patch = [{"op": "remove", "path": pointer(key)}
-                    for key in options.unique(properties)]
+                    for key in unique(properties)]
     if tags:
         kept = [tag for tag in current if tag not in tags]
         patch.append({"op": "replace", "path": "/tags", "value": kept})
@@ -139,6 +143,7 @@ class SetImage(Command):
         options.add_protected_options(parser)
         options.add_visibility_options(parser)
         options.add_property_and_tag_options(parser, SET_OPTIONS)
+        options.add_v1_options(parser, "visibility")
         for dest, text in (
                 ("architecture", "Operating system architecture"),
                 ("instance_id", "ID of server instance used to create this image "
@@ -155,7 +160,7 @@ class SetImage(Command):
         activation.add_argument("--deactivate", action="store_true",
                                 help="Deactivate the image")
         activation.add_argument("--activate", action="store_true", help="Activate the image")
-        options.add_project_options(
+        add_project_options(
             parser, "Set an alternate project on this image (name or ID); with --accept, "
                     "--reject or --pending, the member project whose status changes")
         membership = parser.add_mutually_exclusive_group()

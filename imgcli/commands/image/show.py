@@ -1,4 +1,8 @@
-"""`image show`: openstackclient's Field/Value record of one image, from one request."""
+"""`image show`: openstackclient's Field/Value record of one image, from one request.
+
+Imports: imgcli.records, imgcli.resolve, imgcli.commands.base, imgcli.config;
+imgcli.commands.image.many inside run (several clouds).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 from imgcli import records, resolve
 from imgcli.commands.base import ShowOne
+from imgcli.config import several_clouds
 
 
 class ShowImage(ShowOne):
@@ -19,6 +24,13 @@ class ShowImage(ShowOne):
                             help="Print image size in a human-friendly format.")
         parser.add_argument("image", metavar="<image>", help="Image to display (name or ID)")
         return parser
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        if several_clouds(self.app.options):  # several clouds: one table (many.py)
+            from imgcli.commands.image.many import run_show
+
+            return run_show(self, parsed_args)
+        return super().run(parsed_args)
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[tuple[str, ...],
                                                                      tuple[Any, ...]]:

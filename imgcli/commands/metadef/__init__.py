@@ -1,0 +1,2 @@
+"""`image metadef ...`: Glance's metadata definitions (namespace, object, property, resource
+type and association commands), one module per group; common.py holds what they share."""
