@@ -28,8 +28,10 @@ demo: install
 	@echo "Starting the local cloud (the first run installs Keystone and Glance: a few minutes)"
 	python3 devcloud/cloud.py up
 	python3 devcloud/cloud.py seed
+	python3 devcloud/cloud.py clouds-yaml --copy-to clouds.yaml
 	eval "$$(python3 devcloud/cloud.py env)" && $(VENV)/bin/imgcli image list --all
 	@echo 'Your turn, in this shell: . $(VENV)/bin/activate && eval "$$(python3 devcloud/cloud.py env)" && imgcli image list --all'
+	@echo 'Or, by cloud name from ./clouds.yaml (devcloud, devcloud-demo, devcloud2, devcloud2-demo; no OS_* set): $(VENV)/bin/imgcli --os-cloud devcloud --os-cloud devcloud2 image list'
 
 # README command 2: lint and every test, the integration ones against the local cloud.
 # docs-deps: the suite includes tests/docs, which opens the built site in headless Chromium.

@@ -160,8 +160,10 @@ def down() -> None:
 def seed() -> None:
     """Create each cloud's users and seed images (README.md says which); skips what exists."""
     with locked():
-        if not status():
+        if any(processes.pid(s) is None for s in SERVICES):
             raise DevcloudError("devcloud is not up: run `python3 devcloud/cloud.py up` first")
+        for service in SERVICES:  # a one-worker Glance busy with an upload answers late
+            processes.wait_ready(service, quiet=True)
         seeding.run()
         cloudsyaml.write()
 
@@ -199,8 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="cloud.py", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("up", help="install (first time), bootstrap and start the servers")
-    sub.add_parser("seed", help="create the demo and alt_demo projects/users and the seed "
-                                "images (idempotent)")
+    sub.add_parser("seed", help="create each cloud's users and seed images (idempotent)")
     p_env = sub.add_parser(
         "env", help='print OS_* exports (eval "$(python3 devcloud/cloud.py env)")'
     )
@@ -228,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             seed()
         elif args.cmd == "env":
             values = env(args.user, args.cloud, args.region, clouds_file=True)
+            cloudsyaml.write()  # so OS_CLIENT_CONFIG_FILE names a file even before `up`
             if args.json:
                 print(json.dumps(values, indent=2))
             elif args.clouds_yaml:

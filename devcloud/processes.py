@@ -179,11 +179,12 @@ def start(service: str, bin_dir: Path, stamp: str) -> None:
     log(f"{service}: started pid {proc.pid} on {url(service)}")
 
 
-def wait_ready(service: str, timeout: float = 180) -> None:
+def wait_ready(service: str, timeout: float = 180, quiet: bool = False) -> None:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         if answers(service):
-            log(f"{service}: answering at {url(service)} ({time.monotonic() - t0:.1f}s)")
+            if not quiet:
+                log(f"{service}: answering at {url(service)} ({time.monotonic() - t0:.1f}s)")
             return
         if pid(service) is None:
             break

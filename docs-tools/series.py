@@ -319,14 +319,31 @@ ROWS = [
         "failed import is exit 1 with the import task's message.",
         scratch(staged=True)),
     Row("image-copy", "image copy",
-        ("image", "copy", "{id}", "--to-cloud", "devcloud2", "--format", "json"),
+        ("--os-cloud", "devcloud", "image", "copy", "{id}", "--to-cloud", "devcloud2",
+         "--format", "json"),
         "Copies an image (896 bytes of raw data) from the local cloud to the second one, "
         "`devcloud2` (its own Keystone and Glance, named in the clouds.yaml that `make demo` "
         "writes), with its data checked on the way. The trace holds both clouds' exchanges, "
         "each marked with its cloud, and shows the data as its length, type and sha512, never "
         "its bytes.",
         None,
-        None,
+        "openstackclient has no command that copies an image between clouds: its way is "
+        "`openstack image save --file F ID` on one cloud, then `openstack --os-cloud devcloud2 "
+        "image create --file F` on the other, two processes that each authenticate and "
+        "discover Glance, with the whole image written to a local file between them. The save "
+        "reads the record twice (openstackclient's look-up, then openstacksdk's again for "
+        "the hash) before the `GET .../file`; the create sends `POST /v2/images`, `PUT "
+        ".../file` and a `GET`, and checks nothing. imgcli's copy is one process and the same "
+        "kind of requests, one fewer: the source's record (which holds the hash to check, so "
+        "it is read once), the source's `GET .../file`, then on the target the `POST`, the "
+        "`PUT .../file` whose body is the source's body as it arrives (no file, a few MiB of "
+        "memory whatever the size), and the `GET` of the new record. The bytes are hashed "
+        "once on the way and checked against the source's `os_hash_value` before the last "
+        "block is sent, so a damaged body never completes the upload; the new record must then "
+        "show the source's size and hash, or the new image is deleted and the command fails. "
+        "The source's `GET .../file` is sent before anything is made on the target: a source "
+        "that refuses or has no data leaves the target untouched. With cached tokens (the "
+        "default) a later copy sends these five requests alone.",
         save_to(scratch()), (SCRATCH,),
         openstack=(("image", "save", "--file", "{out}", "{id}"),
                    ("--os-cloud", "devcloud2", "image", "create", "--file", "{out}",

@@ -19,7 +19,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from imgcli.config import OPTIONS, Settings, resolve_settings
 from imgcli.connection import Connection, connect
@@ -256,6 +256,3 @@ def expand_regions(app: ImgcliApp, place: Place) -> list[Place]:
         expanded.append(here)
     return expanded
 
-
-def value_or_blank(value: Any) -> Any:
-    return "" if value is None else value

@@ -153,7 +153,9 @@ class ImgcliApp(App):
     def build_option_parser(self, description: str | None, version: str | None,
                             argparse_kwargs: dict[str, Any] | None = None):
         # argparse's prog would be argv[0]: `usage: __main__.py` under `python -m imgcli`.
-        argparse_kwargs = {"prog": self.NAME, **(argparse_kwargs or {})}
+        # No abbreviations: cliff parses the global options out of the whole command line,
+        # so `image list --all` would be taken for --all-regions.
+        argparse_kwargs = {"prog": self.NAME, "allow_abbrev": False, **(argparse_kwargs or {})}
         parser = super().build_option_parser(description, version, argparse_kwargs)
         for action in parser._actions:
             if action.dest == "version":

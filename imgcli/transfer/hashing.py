@@ -1,20 +1,20 @@
 """Hashes of image data: what Glance says the bytes hash to, what the user expects them to
 hash to (`--expect-checksum ALGO:HEX`), and hashing them as they pass.
 
-Imports: the standard library and imgcli.errors.
+Imports: the standard library, imgcli.errors and imgcli.transfer.threads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import queue
-import signal
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from imgcli.errors import ImgcliError, UsageError
+from imgcli.transfer import threads
 
 # 1 MiB blocks: faster on loopback than smaller or larger ones, up and down, at a small
 # peak RSS (see docs/performance.md#the-1-mib-block).
@@ -24,6 +24,8 @@ BLOCK = 1 << 20
 DEFAULT_ALGORITHM = "sha512"
 # Blocks waiting for the hashing thread: bounds memory at a few MiB whatever the image size.
 QUEUE_DEPTH = 3
+# Seconds: how often an idle hashing thread looks whether its hash was abandoned.
+WAKE = 0.5
 
 
 # What `--expect-checksum` accepts (what publishers' SUMS files use), and each hex length.
@@ -114,10 +116,21 @@ class Hasher:
         self._digests: dict[str, str] | None = None
         # A daemon: an interrupted transfer must never keep the process alive.
         self._thread = threading.Thread(target=self._work, name="imgcli-hash", daemon=True)
-        start_without_signals(self._thread)
+        threads.start(self._thread)  # signals stay the main thread's (threads.py says why)
 
     def _work(self) -> None:
-        while (block := self._queue.get()) is not None:
+        while True:
+            try:
+                # A timeout, so that an abandoned hash ends even when the wake-up is lost:
+                # a signal's KeyboardInterrupt can land inside the caller's put() and leave
+                # the queue's condition without its notify (seen under SIGTERM).
+                block = self._queue.get(timeout=WAKE)
+            except queue.Empty:
+                if self._aborted:
+                    return
+                continue
+            if block is None:
+                return
             if not self._aborted:
                 for h in self._hashes:
                     h.update(block)
@@ -144,27 +157,11 @@ class Hasher:
         """Stop without a result (a failed or interrupted transfer); safe to call twice."""
         if self._digests is None and not self._aborted:
             self._aborted = True
-            self._queue.put(None)
-            self._thread.join()
-
-
-# What imgcli turns into a clean-up (imgcli.signals): only the main thread may take them.
-STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def start_without_signals(thread: threading.Thread) -> None:
-    """Start a helper thread that never receives SIGINT, SIGTERM or SIGHUP.
-
-    The kernel may hand a process's signal to any thread that does not block it. Python
-    runs its handlers in the main thread only, but a signal taken by a helper thread does
-    not interrupt the main thread's blocking read or write, so a download stalled in recv()
-    would ignore it until the --timeout. The mask is inherited: blocked here around
-    start(), the helper has them blocked from its first instruction."""
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
-    try:
-        thread.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+            try:
+                self._queue.put_nowait(None)
+            except queue.Full:
+                pass  # the thread skips the queued blocks, then sees _aborted within WAKE
+            self._thread.join(2 * WAKE)  # a daemon: never kept waiting for longer
 
 
 def describe_data(size: int, content_type: str | None, algorithm: str | None,

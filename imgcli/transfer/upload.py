@@ -156,6 +156,10 @@ class SizedUploadBody(UploadBody):
     def _read(self) -> Iterator[memoryview]:
         size = self.source.size or 0
         left = size
+        if self.source.first:  # peeked at (for its format): part of `size`, sent first
+            first = memoryview(self.source.first)[:size]
+            left -= len(first)
+            yield first
         while left > 0:
             block = self._read_block(min(BLOCK, left))
             if not block:

@@ -23,12 +23,11 @@ from imgcli.commands.image.list import (
     LONG_KEYS,
     SORT_KEYS,
     TIME_OPERATORS,
-    key_value,
-    non_negative,
     parse_sort,
     sort_param,
     time_filter,
 )
+from imgcli.commands.options import key_value, non_negative
 from imgcli.errors import ApiError, AuthError, UsageError
 from tests.conftest import IMAGE_URL, TOKEN
 

@@ -27,8 +27,9 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def import_one(devcloud: Any, scratch: ScratchImages, home: Path, user: str) -> dict[str, Any]:
     """A scratch image of `user`'s, its data staged and imported with imgcli (glance-direct)."""
     image = scratch.image(b"imgcli task test\n" * 64, user=user, stage=True)
-    ran = imgcli(devcloud, home, user, "image", "import", image["id"], "--wait", "-c", "status",
-                 "-f", "value")
+    # --timeout: devcloud's one Glance worker serves every test run on the machine
+    ran = imgcli(devcloud, home, user, "--timeout", "300", "image", "import", image["id"],
+                 "--wait", "-c", "status", "-f", "value")
     assert (ran.code, ran.out) == (0, "active\n"), ran.err
     return image
 

@@ -11,8 +11,8 @@ from cliff.formatters.yaml_format import YAMLFormatter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imgcli.commands.image.list import TagsColumn
 from imgcli.formatters import StreamingJSONFormatter, StreamingYAMLFormatter
+from imgcli.records import ListColumn as TagsColumn
 
 COLUMNS = ("ID", "Name", "Size", "Protected", "Tags")
 rows = st.lists(st.tuples(st.text(max_size=8), st.text(max_size=20), st.none() | st.integers(),

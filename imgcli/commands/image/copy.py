@@ -15,8 +15,9 @@ region with --to-region alone. The requests, by ID, with warm token caches:
 
 A failure once the target image exists deletes it and says so (imgcli.transfer.copy).
 
-Imports: imgcli.commands.base, imgcli.multicloud, imgcli.records, imgcli.resolve,
-imgcli.api.images, imgcli.errors; imgcli.transfer.* when a copy runs.
+Imports: imgcli.commands.base, imgcli.commands.image.imports (the import methods),
+imgcli.multicloud, imgcli.records, imgcli.resolve, imgcli.api.images, imgcli.errors;
+imgcli.transfer.* when a copy runs.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def names(source: Settings, target: Settings) -> tuple[str, str]:
-    """How messages and the trace name the two clouds: by their clouds.yaml names, with
-    the regions when the names are the same, and (source)/(target) when even those are."""
-    one, other = source.cloud or multicloud.ENV_CLOUD, target.cloud or multicloud.ENV_CLOUD
+    """How messages and the trace name the two clouds: by their clouds.yaml names (a cloud of
+    OS_* variables alone has none), with the regions when the names are the same, and
+    (source)/(target) when even those are."""
+    one, other = source.cloud or "the source", target.cloud or "the target"
     if one == other:
         one, other = multicloud.label(source), multicloud.label(target)
     return (f"{one} (source)", f"{other} (target)") if one == other else (one, other)

@@ -28,7 +28,6 @@ from imgcli.commands.base import ShowOne
 from imgcli.commands.image import options, volume
 from imgcli.commands.image.data import (
     add_data_options,
-    compressed_warning,
     data_digest,
     meter,
     open_data,
@@ -120,9 +119,6 @@ class CreateImage(ShowOne):
             raise UsageError("--import needs image data: give --file PATH or --url URL, or "
                              "pipe it in")
         try:
-            warning = compressed_warning(args, source) if source is not None else None
-            if warning:
-                self.app.stderr.write(f"warning: {warning}\n")
             digest = data_digest(self.app, args) if args.if_absent else None
             connection = self.app.connection
             # A project name is never sent as the owner: Glance takes any string.

@@ -107,6 +107,11 @@ def open_data(app: Any, args: argparse.Namespace, what: str) -> Source | None:
     else:
         source = sources.open_source(args.filename, app.stdin)
     try:
+        if source is not None and not args.decompress and \
+                getattr(args, "disk_format", None) == "raw":
+            warning = compressed_warning(source)
+            if warning:
+                app.stderr.write(f"warning: {warning}\n")
         return stack(source, args, expected, what)
     except BaseException:
         if source is not None:
@@ -158,12 +163,13 @@ def app_version() -> str:
     return __version__
 
 
-def compressed_warning(args: argparse.Namespace, source: Source) -> str | None:
-    """create without --decompress: a raw image whose data starts like gzip/bzip2/xz/zstd
-    is almost always a mistake (Glance stores it as it is, and no VM boots from it)."""
+def compressed_warning(source: Source) -> str | None:
+    """create --disk-format raw without --decompress: data that starts like gzip, bzip2, xz
+    or zstd is almost always a mistake (Glance stores it as it is, and no VM boots from it).
+    Looked at before anything is stacked on the source, so a peek keeps blocks aligned."""
     from imgcli.transfer.sources import looks_compressed
 
-    if args.decompress or args.disk_format != "raw":
+    if source.empty:
         return None
     fmt = looks_compressed(source)
     if fmt is None:
@@ -181,8 +187,8 @@ def meter(app: Any, args: argparse.Namespace, source: Source, label: str) -> Pro
         return None
     total = source.size if source.size is not None else args.size
     progress = transfer.Progress(total, label, app.stderr)
-    if source.below is not None:
-        bottom = source.bottom
+    bottom = source.bottom
+    if bottom.kind == "url" or getattr(args, "decompress", False):
         progress.reading("the URL" if bottom.kind == "url" else bottom.name, bottom.size)
     return progress
 
@@ -194,7 +200,8 @@ def data_digest(app: Any, args: argparse.Namespace) -> str:
     upload reads the file again), --expect-checksum checked on the way."""
     import hashlib
 
-    source = open_data(app, args, "nothing to compare")
+    quiet = argparse.Namespace(**{**vars(args), "disk_format": None})  # warned once already
+    source = open_data(app, quiet, "nothing to compare")
     assert source is not None
     digest = hashlib.new(IF_ABSENT_ALGORITHM)
     try:

@@ -12,7 +12,7 @@ cloud's catalog from its token (one token request per cloud when the cache is co
 With one place none of this runs: list.py and show.py call `run_list`/`run_show` only when
 imgcli.config.several_clouds() says so, so their output stays what it was, byte for byte.
 
-Imports: imgcli.commands.base, imgcli.config, imgcli.errors, imgcli.multicloud.
+Imports: imgcli.commands.base, imgcli.errors, imgcli.multicloud.
 """
 
 from __future__ import annotations

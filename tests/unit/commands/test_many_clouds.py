@@ -181,3 +181,12 @@ def test_the_trace_of_two_clouds_marks_each_request_with_its_cloud(run, clouds, 
     marks = {(entry["request"]["url"].split("/")[2], entry["_cloud"]) for entry in entries}
     assert marks == {("one-keystone", "one RegionOne"), ("one-glance", "one RegionOne"),
                      ("two-keystone", "two RegionOne"), ("two-glance", "two RegionOne")}
+
+
+def test_a_command_option_that_starts_like_all_regions_stays_the_commands(run, clouds):
+    # cliff parses the global options out of the whole command line: with abbreviations on,
+    # image list's --all would have been read as --all-regions.
+    result = run(["--os-cloud", "one", "image", "list", "--all", "-f", "value"], env=clouds.env)
+    assert (result.code, result.out) == (0, "11111111-1111-1111-1111-111111111111 golden "
+                                            "active\n")
+    assert "visibility=all" in clouds.glance("one").sent[-1]
