@@ -228,9 +228,3 @@ def start_import(conn: Connection, image_id: str, body: dict[str, Any]) -> None:
 def import_info(conn: Connection) -> dict[str, Any]:
     """`GET /v2/info/import`: the import methods this cloud enables."""
     return json_body(send(conn, "GET", "info/import"))
-
-
-def image_tasks(conn: Connection, image_id: str) -> list[dict[str, Any]]:
-    """`GET /v2/images/{id}/tasks`: the import tasks and their messages (Image API 2.12)."""
-    tasks = json_body(send(conn, "GET", image_path(image_id, "tasks"))).get("tasks")
-    return tasks if isinstance(tasks, list) else []

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from imgcli.api import images
+from imgcli.api.tasks import image_tasks
 from imgcli.errors import ApiError, ImgcliError, NotFound
 from imgcli.transfer.progress import StatusLine
 
@@ -133,7 +134,7 @@ def import_failure(conn: Connection, image: Mapping[str, Any], task_id: str | No
 def task_message(conn: Connection, image_id: str, task_id: str | None) -> str | None:
     """The import task's message: the one that held the lock, else the newest."""
     try:
-        tasks = images.image_tasks(conn, image_id)
+        tasks = image_tasks(conn, image_id)
     except ImgcliError:
         return None  # an older Glance (API < 2.12), or not allowed: the status must do
     mine = [t for t in tasks if isinstance(t, dict) and t.get("id") == task_id]

@@ -126,8 +126,11 @@ def test_ctrl_c_during_a_download_leaves_the_destination_and_keeps_the_partial(
     [part] = parts(tmp_path)
     assert proc.returncode == 130
     assert err.decode().startswith("interrupted after ")
-    assert err.decode().endswith(f" bytes; {dest} is unchanged: run the same command again to "
-                                 f"resume from {tmp_path / part}\n")
+    kept = (tmp_path / part).stat().st_size  # the count is the kept file's, not behind it
+    assert err.decode().startswith(f"interrupted after {kept} bytes; {dest} is unchanged; the "
+                                   f"{kept} bytes are kept in {tmp_path / part}: resume with "
+                                   f"`imgcli ")
+    assert err.decode().endswith(f" image save {image_id} --file {dest}`\n")
     assert dest.read_bytes() == b"old"
 
 

@@ -81,7 +81,20 @@ class Images:
                 self.made.append((place, image["id"]))
         return found
 
+    def sweep(self) -> None:
+        """Adopt every image named with this run's prefix, in every cloud and region: those
+        a command made that a failed assertion left unadopted (copies keep the name)."""
+        for place in ((SOURCE, "RegionOne"), (SOURCE, REGION2), (TARGET, "RegionOne")):
+            for hidden in ("true", "false"):
+                reply = self.api(place, "GET", "images", params={"os_hidden": hidden,
+                                                                 "limit": "1000"})
+                for image in reply.json().get("images", []):
+                    if str(image.get("name")).startswith(self.prefix) and \
+                            (place, image["id"]) not in self.made:
+                        self.made.append((place, image["id"]))
+
     def delete_all(self) -> None:
+        self.sweep()
         left = []
         for place, image_id in self.made:
             deadline = time.monotonic() + 60
