@@ -12,9 +12,10 @@ Upload (image create --file/--url, image stage; sources.py says how sources stac
 Download (image save)::
 
     check_destination(path)                                # before any request
-    download = prepare_download(path, image_id, Expected.from_image(image), progress)
+    download = prepare_download(path, image_id, Expected.from_image(image), progress,
+                                check=parse_expected_checksum(text))   # check: optional
     response = session.get(url, headers=download.headers, stream=True)
-    result = download.save(response)                      # verified, then renamed into place
+    result = download.save(response)   # into partial.py's file, verify.py's Checks, renamed
 
 The commands use them through Glance's calls (glance.py): upload_data() (the PUT, sent
 once, a broken connection worded as how far it got), save_data() (the record's status

@@ -51,6 +51,17 @@ def check_destination(path: str | None, stdout: Any = None) -> str | None:
     return target
 
 
+def replaceable(path: str) -> bool:
+    """Whether the destination is a file to replace by renaming (it does not exist, or is
+    a regular file or a link: a rename replaces the link, not its target), rather than
+    a device or a FIFO to write straight through."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:  # nothing there (yet): a new file
+        return True
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
+
+
 def destination_path(path: str) -> str:
     """The real path that `path` leads to, refused (exit 2, nothing written) when a link on
     the way, or the entry at the end, is another user's in a shared folder."""

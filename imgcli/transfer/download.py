@@ -11,7 +11,8 @@ signal (SIGINT, SIGTERM, SIGHUP) interrupted the download. No request is sent fr
 glance.save_data() sends the GET.
 
 Imports: the standard library, imgcli.errors, imgcli.trace.notes (the trace's hook) and
-imgcli.transfer's destination, hashing, partial and progress; requests inside receive().
+imgcli.transfer's destination, hashing, partial, progress and verify; requests inside
+receive().
 """
 
 from __future__ import annotations
@@ -21,17 +22,18 @@ import os
 import re
 import select
 import signal
-import stat
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from imgcli.errors import ApiError, ImgcliError, phrase
 from imgcli.trace.notes import note_data
-from imgcli.transfer.destination import check_destination, start_writeback
-from imgcli.transfer.hashing import BLOCK, Expected, Hasher, describe_data, hex_prefix
+from imgcli.transfer.destination import check_destination, replaceable, start_writeback
+from imgcli.transfer.hashing import BLOCK, Expected, Hasher, describe_data
 from imgcli.transfer.partial import PartialFile
 from imgcli.transfer.progress import Progress
+from imgcli.transfer.verify import Checks, SaveResult
+
+__all__ = ["Download", "SaveResult", "prepare_download", "why"]
 
 if TYPE_CHECKING:
     from requests import Response
@@ -40,19 +42,6 @@ CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(?:\d+|\*)")
 # Bytes: how often the partial file's new bytes are handed to the disk (start_writeback),
 # so that the fsync before the rename has little left to do (docs/performance.md).
 WRITEBACK_EVERY = 8 << 20
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    size: int  # bytes of image data saved, a resumed part included
-    resumed_from: int  # bytes taken from a kept partial file (0: downloaded whole)
-    algorithm: str | None  # what the data was checked with (None: nothing to check with)
-    hexdigest: str | None
-    warning: str | None  # say it on stderr: e.g. that nothing could be verified
-
-    @property
-    def verified(self) -> bool:
-        return self.warning is None
 
 
 class Download:
@@ -70,13 +59,11 @@ class Download:
         self.destination = destination
         self.image_id = image_id
         self.expected = expected
-        self.check = check
+        self.checks = Checks(image_id, expected, check)  # verify.py: what the data must hash to
+        self.algorithm = self.checks.algorithm  # Glance's
+        self.algorithms = self.checks.algorithms  # one hashing thread for both checks
         self.progress = progress
         self.stdout = stdout
-        self.algorithm = expected.algorithm if expected.verifiable else None
-        # One hashing thread for both checks; one hash when they use the same algorithm.
-        self.algorithms = tuple(dict.fromkeys(
-            name for name in (self.algorithm, check[0] if check else None) if name))
         self.hasher: Hasher | None = None
         self.offset = 0  # bytes already in the kept partial file, hashed
         self.received = 0  # bytes of this response written out
@@ -96,13 +83,13 @@ class Download:
             self.existed = os.path.lexists(real)
 
     @property
-    def headers(self) -> dict[str, str]:
-        return {"Range": f"bytes={self.offset}-"} if self.offset else {}
+    def busy(self) -> str:
+        """The error when another imgcli holds the partial file (PartialFile's lock)."""
+        return f"another imgcli is already saving image {self.image_id} to {self.destination}"
 
     @property
-    def digest(self) -> str | None:
-        """The hash of the data in Glance's algorithm, once it all arrived."""
-        return self.digests.get(self.algorithm) if self.algorithm else None
+    def headers(self) -> dict[str, str]:
+        return {"Range": f"bytes={self.offset}-"} if self.offset else {}
 
     # -- before the request: a kept partial file is taken and hashed (one pass) ---------------
 
@@ -111,9 +98,7 @@ class Download:
         end, or (resume=False) empty it."""
         if self.target is None:
             return
-        busy = (f"another imgcli is already saving image {self.image_id} to "
-                f"{self.destination}")
-        self.part = PartialFile.find(self.target, self.image_id, busy)
+        self.part = PartialFile.find(self.target, self.image_id, self.busy)
         if self.part is None:
             return
         self.file = self.part.file
@@ -138,7 +123,7 @@ class Download:
             self.offset += len(block)
 
     def new_hasher(self) -> Hasher | None:
-        return Hasher(*self.algorithms) if self.algorithms else None
+        return self.checks.hasher()
 
     def start_over(self) -> None:
         """Drop what a kept partial file held: the data is taken from its first byte."""
@@ -203,9 +188,7 @@ class Download:
         if self.file is not None:
             return
         if self.target is not None:
-            busy = (f"another imgcli is already saving image {self.image_id} to "
-                    f"{self.destination}")
-            self.part = PartialFile.create(self.target, self.image_id, busy)
+            self.part = PartialFile.create(self.target, self.image_id, self.busy)
             self.file = self.part.file
         elif self.destination is None or self.destination == "-":
             sys.stdout.flush()  # anything printed before the data goes before it
@@ -267,26 +250,19 @@ class Download:
     # -- the end: verified and renamed, or not --------------------------------------------------
 
     def finish(self) -> SaveResult:
-        size = self.offset + self.received
         self.digests = self.hasher.digests() if self.hasher else {}
-        digest = self.digest
-        if digest is not None and digest != self.expected.hexdigest:
-            self.fail(keep=False)
-            raise ApiError(self.mismatch(digest))
-        if self.check is not None and self.digests[self.check[0]] != self.check[1]:
-            self.fail(keep=False)
-            raise ImgcliError(self.unexpected(self.digests[self.check[0]]))
+        try:
+            self.checks.verify(self.digests, self.where,
+                               None if self.target is None else self.left)
+        except ImgcliError:
+            self.fail(keep=False)  # the data is wrong: nothing to resume
+            raise
         if self.part is not None:
             self.put_in_place()
         else:
             self.file.flush()
             self.close_output()
-        algorithm, hexdigest = (self.algorithm, digest) if digest else \
-            (self.check or (None, None))
-        warning = None if hexdigest else (
-            f"nothing could be verified: image {self.image_id} has no os_hash_value "
-            "and no checksum")
-        return SaveResult(size, self.offset, algorithm, hexdigest, warning)
+        return self.checks.result(self.offset + self.received, self.offset, self.digests)
 
     def put_in_place(self) -> None:
         assert self.target is not None and self.part is not None
@@ -323,7 +299,7 @@ class Download:
     def summary(self, response: Response) -> str:
         """What the trace shows for this body: its size and hash, never its bytes."""
         return describe_data(self.received, response.headers.get("Content-Type"),
-                             self.algorithm, self.digest, self.completed)
+                             self.algorithm, self.checks.glances(self.digests), self.completed)
 
     # -- what each ending says --------------------------------------------------------------------
 
@@ -357,26 +333,6 @@ class Download:
         return ApiError(f"the download of image {self.image_id} broke off {done}; "
                         f"{self.left}: run the same command again to "
                         f"resume from {self.kept_partial or 'the start'}")
-
-    def mismatch(self, digest: str) -> str:
-        got = (f"{self.algorithm} {hex_prefix(digest)}, "
-               f"Glance has {hex_prefix(self.expected.hexdigest)}")
-        if self.target is None:
-            return (f"the data of image {self.image_id} does not match its hash ({got}): "
-                    f"what was written to {self.where} is NOT the image; discard it")
-        return (f"the data of image {self.image_id} does not match its hash ({got}); "
-                f"{self.left} and the partial file was removed")
-
-    def unexpected(self, digest: str) -> str:
-        """--expect-checksum's mismatch: both values whole, to compare with a SUMS file."""
-        assert self.check is not None
-        algorithm, want = self.check
-        said = (f"the data of image {self.image_id} does not match --expect-checksum: "
-                f"expected {algorithm}:{want}, got {algorithm}:{digest}")
-        if self.target is None:
-            return (f"{said}; what was written to {self.where} is not the image the "
-                    "checksum describes: discard it")
-        return f"{said}; {self.left} and the partial file was removed"
 
     def interrupted(self, signum: int, resume: str | None = None) -> str:
         """What a signal left: the destination as it was, and the bytes really in the kept
@@ -412,17 +368,6 @@ def prepare_download(destination: str | None, image_id: str, expected: Expected,
     download = Download(destination, image_id, expected, progress, stdout, real, check)
     download.prepare(resume)
     return download
-
-
-def replaceable(path: str) -> bool:
-    """Whether the destination is a file to replace by renaming (it does not exist, or is
-    a regular file or a link: a rename replaces the link, not its target), rather than
-    a device or a FIFO to write straight through."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:  # nothing there (yet): a new file
-        return True
-    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
 def why(exc: BaseException) -> str:

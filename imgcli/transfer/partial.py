@@ -111,8 +111,9 @@ class PartialFile:
     def put_in_place(self, target: str) -> None:
         """fsync, then rename over the destination: a crash leaves the old file or the new,
         never a torn one. The writeback started during the download leaves this fsync
-        little to do (docs/performance.md). Raises OSError (delayed allocation can report a full disk only at
-        the fsync); the file is then still open, for the caller to remove."""
+        little to do (docs/performance.md). Raises OSError (delayed allocation can report
+        a full disk only at the fsync); the file is then still open, for the caller to
+        remove."""
         os.fchmod(self.file.fileno(), final_mode(target))  # 0600 while it was partial
         os.fsync(self.file.fileno())
         self.file.close()

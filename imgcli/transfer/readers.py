@@ -192,16 +192,22 @@ class Decompressed:
         self.ended = False
 
     def readinto(self, buffer: Any) -> int:
+        out = self.read_block(len(buffer))
+        buffer[:len(out)] = out
+        return len(out)
+
+    def read_block(self, size: int) -> memoryview:
+        """Up to `size` decompressed bytes in a new object (b"" only at the end): what
+        ReadAhead takes without copying them into a buffer of its own."""
         while not self.ended:
             try:
-                out = self._step(len(buffer))
+                out = self._step(size)
             except self.errors as exc:
                 raise CorruptData(f"{self.name} is not valid {self.fmt} data (after "
                                   f"{self.consumed} compressed bytes: {exc})") from None
             if out:
-                buffer[:len(out)] = out
-                return len(out)
-        return 0
+                return memoryview(out)
+        return memoryview(b"")
 
     def _step(self, want: int) -> bytes:
         if self.engine.eof:  # one stream ended: more data is padding or the next stream
@@ -260,12 +266,16 @@ class ReadAhead:
         self.thread.start()
 
     def _work(self) -> None:
+        read_block = getattr(self.file, "read_block", None)
         try:
             while not self.stopping.is_set():
-                block = memoryview(bytearray(BLOCK))
-                n = fill(self.file, block)
-                self._put(block[:n])
-                if not n:
+                if read_block is not None:  # a new object each time: no copy needed
+                    block = read_block(BLOCK)
+                else:
+                    block = memoryview(bytearray(BLOCK))
+                    block = block[:fill(self.file, block)]
+                self._put(block)
+                if not block:
                     return
         except BaseException as exc:  # handed to the reader, raised there
             self._put(exc)
@@ -279,21 +289,26 @@ class ReadAhead:
                 continue
 
     def readinto(self, buffer: Any) -> int:
+        block = self.read_block(len(buffer))
+        buffer[:len(block)] = block
+        return len(block)
+
+    def read_block(self, size: int) -> memoryview:
+        """Up to `size` bytes of the next block, without a copy (the blocks are never
+        written to again, so a hashing thread may keep them); empty only at the end."""
         while not self.current:
             if self.ended:
-                return 0
+                return memoryview(b"")
             item = self.queue.get()  # a signal interrupts the wait (POSIX lock acquire)
             if isinstance(item, BaseException):
                 self.ended = True
                 raise item
             if not item:
                 self.ended = True
-                return 0
-            self.current = item
-        n = min(len(buffer), len(self.current))
-        buffer[:n] = self.current[:n]
-        self.current = self.current[n:]
-        return n
+                return memoryview(b"")
+            self.current = memoryview(item)
+        block, self.current = self.current[:size], self.current[size:]
+        return block
 
     def close(self) -> None:
         self.stopping.set()

@@ -118,10 +118,26 @@ class UploadBody:
 
     def _read_block(self, size: int = BLOCK) -> memoryview:
         try:
+            read_block = getattr(self.source.file, "read_block", None)
+            if read_block is not None:  # a ReadAhead's blocks, taken without a copy
+                return self._whole(read_block, size)
             return fill_block(self.source.file, size)
         except OSError as exc:  # not OSError: urllib3 would take it for a network failure
             raise ImgcliError(f"reading {self.source.name} failed after {self.bytes_sent} "
                               f"bytes: {exc.strerror or exc}") from None
+
+    @staticmethod
+    def _whole(read_block: Any, size: int) -> memoryview:
+        """`size` bytes (fewer only at the end) from read_block(), which may give less."""
+        block = read_block(size)
+        if len(block) == size or not block:
+            return block
+        parts = [bytes(block)]
+        got = len(block)
+        while got < size and (more := read_block(size - got)):
+            parts.append(bytes(more))
+            got += len(more)
+        return memoryview(b"".join(parts))
 
     @property
     def started(self) -> bool:

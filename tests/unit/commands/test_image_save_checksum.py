@@ -92,3 +92,44 @@ def test_no_resume_command_for_stdout():
     assert resume_command(options(), "abc", None) is None
     assert resume_command(options(), "abc", "-") is None
     assert resume_command(None, "abc", "x.img") == "imgcli image save abc --file x.img"
+
+
+# -- what an interruption outside the body says (the body's own: tests/faults) ------------------
+
+
+def test_a_signal_during_the_name_look_up_says_nothing_was_written(glance, run, tmp_path,
+                                                                   monkeypatch):
+    import imgcli.resolve
+    from imgcli.signals import Interrupted
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        raise Interrupted(15)
+
+    monkeypatch.setattr(imgcli.resolve, "image_record", stopped)
+    result = run(["image", "save", "some-name", "--file", str(tmp_path / "o.img")])
+    assert result.code == 130  # in-process: cliff's; __main__ makes it 128 + 15
+    assert result.err == ("interrupted by SIGTERM before the download started; nothing was "
+                          "written\n")
+
+
+def test_a_signal_while_the_get_waits_keeps_an_earlier_partial_with_the_command(
+        glance, run, tmp_path, monkeypatch):
+    import imgcli.api.images
+    from imgcli.transfer.destination import part_path
+
+    image = glance.add(DATA)
+    dest = tmp_path / "o.img"
+    part = Path(part_path(str(dest), image["id"]))
+    part.write_bytes(DATA[:1000])  # what an earlier save kept
+    part.chmod(0o600)
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(imgcli.api.images, "download", stopped)
+    result = run(["image", "save", image["id"], "--file", str(dest)])
+    assert result.code == 130
+    assert result.err == (f"interrupted after 1000 bytes; {dest} was not created; the 1000 "
+                          f"bytes are kept in {part}: resume with `imgcli image save "
+                          f"{image['id']} --file {dest}`\n")
+    assert part.read_bytes() == DATA[:1000] and not dest.exists()
