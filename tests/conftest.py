@@ -162,9 +162,13 @@ class Result:
 
 
 @pytest.fixture
-def run(tmp_path: Path):
-    """Run imgcli in-process with a clean environment: (args, env) -> Result."""
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run imgcli in-process with a clean environment: (args, env) -> Result. The working
+    directory is the test's own, so a clouds.yaml in the checkout (`make demo` writes one)
+    is not read as the test's."""
     from imgcli.shell import ImgcliApp
+
+    monkeypatch.chdir(tmp_path)
 
     def run(args: list[str], env: dict[str, str] | None = None) -> Result:
         env = {"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -56,29 +57,44 @@ class Run:
     peak_rss: int  # bytes: the child's maximum resident set size
 
 
+# Linux counts the memory a child had before exec in its peak (the parent's pages, shared with
+# it until exec): run from the test process (200+ MiB with the whole suite imported), every
+# child would look that large. So a small Python starts the child and reports its peak.
+MEASURE = ("import os, subprocess, sys\n"
+           "child = subprocess.Popen(sys.argv[2:])\n"
+           "_, status, usage = os.wait4(child.pid, 0)\n"
+           "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+           "code = os.waitstatus_to_exitcode(status)\n"
+           "if code < 0:\n"
+           "    import signal\n"
+           "    signal.signal(-code, signal.SIG_DFL)\n"
+           "    os.kill(os.getpid(), -code)\n"
+           "sys.exit(code)")
+
+
 def run(args: list[str], home: Path, env: Mapping[str, str] | None = None,
         timeout: float = 60) -> Run:
-    """`python -m imgcli ARGS` in `home`; its output, time and peak memory (os.wait4, so
-    the figure is this child's alone, not the largest of every child the tests ran)."""
+    """`python -m imgcli ARGS` in `home`; its output, time and peak memory (the child's
+    alone, measured by a small parent; see MEASURE)."""
     environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
                    "XDG_CACHE_HOME": str(home / "cache"),
                    "XDG_CONFIG_HOME": str(home / "config"), **(env or {})}
-    out, err = home / "stdout", home / "stderr"
+    out, err, peak = home / "stdout", home / "stderr", home / "peak_rss"
     started = time.monotonic()
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        proc = subprocess.Popen(imgcli_argv(args), env=environment,
+        proc = subprocess.Popen([sys.executable, "-c", MEASURE, str(peak),
+                                 *imgcli_argv(args)], env=environment,
                                 cwd=home, stdin=subprocess.DEVNULL, stdout=stdout,
-                                stderr=stderr)
+                                stderr=stderr, start_new_session=True)
     with killed_after(proc, timeout):
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
     return Run(proc.returncode, out.read_bytes(), err.read_text(errors="replace"),
-               time.monotonic() - started, usage.ru_maxrss * 1024)
+               time.monotonic() - started, int(peak.read_text() or 0) * 1024)
 
 
 @contextmanager
 def killed_after(proc: subprocess.Popen[bytes], seconds: float) -> Iterator[None]:
-    timer = threading.Timer(seconds, proc.kill)
+    timer = threading.Timer(seconds, lambda: os.killpg(proc.pid, signal.SIGKILL))
     timer.start()
     try:
         yield
