@@ -1,4 +1,7 @@
-"""`imgcli` and `python -m imgcli`: answer --version before importing anything heavy."""
+"""`imgcli` and `python -m imgcli`: answer --version before importing anything heavy.
+
+Imports: imgcli, imgcli.errors; inside functions, imgcli.shell, imgcli.signals.
+"""
 
 from __future__ import annotations
 

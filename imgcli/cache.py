@@ -7,6 +7,8 @@ The token inside is a secret: the directory is 0700, files 0600 from the moment 
 exist (imgcli.safefile: created exclusively, then renamed into place), and anything not
 ours alone is ignored: a directory that is a symbolic link, another user's or writable by
 others; a file that is a link, another user's, readable by others, or not parseable.
+
+Imports: imgcli.config, imgcli.safefile.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 The rules are openstacksdk's (openstack/config/loader.py) and osc-lib's (osc_lib/cli/
 client_config.py, what `openstack` itself runs) unless a comment says otherwise.
+
+Imports: imgcli.errors.
 """
 
 from __future__ import annotations

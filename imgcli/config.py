@@ -4,6 +4,8 @@ One table (OPTIONS) drives the global options, the environment lookup, the cloud
 keys and `configuration show`, so a setting cannot be spelled differently in two places.
 Argparse defaults are all None: that is how a value given on the command line is told
 apart from one that came from the environment.
+
+Imports: imgcli.errors; inside functions, imgcli.clouds.
 """
 
 from __future__ import annotations

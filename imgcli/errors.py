@@ -24,8 +24,10 @@ class ExitStatus(IntEnum):
     ERROR = 1  # the cloud answered with an error, or could not be reached
     USAGE = 2  # bad options or configuration: nothing was sent
     AUTH = 3  # the cloud refused the credentials
+    HANGUP = 129  # 128 + SIGHUP: the terminal or ssh session closed (imgcli.signals)
     INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
     BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader went away (`| head -1`)
+    TERMINATED = 143  # 128 + SIGTERM: `timeout`, systemd, a CI job's time limit
 
 
 class ImgcliError(Exception):

@@ -11,6 +11,8 @@ metadata is anyone's text, and raw it could retitle the window, clear the screen
 a fake row. Piped or redirected output stays cliff's byte for byte, for scripts. JSON and
 YAML need no change: json.dumps (ensure_ascii) writes every control character, C1 too, as
 \\uXXXX, and PyYAML's emitter writes them as escapes in a double-quoted scalar.
+
+Imports: imgcli.terminal.
 """
 
 from __future__ import annotations

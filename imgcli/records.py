@@ -14,6 +14,8 @@ on the SDK's resource class (openstack/image/v2/image.py), reproduced here as a 
 - openstackclient lists is_hidden, hash_algo and hash_value among its top-level fields, but
   the dict uses Glance's names, so os_hidden, os_hash_algo and os_hash_value land in
   `properties`, as they do in its output.
+
+Imports: nothing of imgcli.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ listing so that another project cannot plant a name in it: a name that finds the
 let another project substitute its image (and its data) for the one meant. The commands
 about a share itself (`image set --accept/--reject/--pending`, the member commands) pass
 `shares=True` to find pending and rejected shares by name too.
+
+Imports: imgcli.api.images, imgcli.connection, imgcli.errors.
 """
 
 from __future__ import annotations

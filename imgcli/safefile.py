@@ -10,6 +10,8 @@ hard link, a FIFO or a file of theirs under a name imgcli is about to use. So:
   alone (`open_own`): anything else there is left as it is, never written or removed;
 - a path is followed the way Linux's fs.protected_symlinks follows it (`resolve`): in a
   shared folder, not through a link, nor onto an entry, that another user owns.
+
+Imports: nothing of imgcli.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """The cliff App: global options, command plugins, and a connection built only when asked for.
 
-`imgcli/__main__.py` imports this module only when a command runs, not for --version."""
+`imgcli/__main__.py` imports this module only when a command runs, not for --version.
+
+Imports: imgcli, imgcli.cache, imgcli.config, imgcli.connection, imgcli.errors,
+imgcli.terminal; inside functions, imgcli.trace.recorder, imgcli.trace.redact.
+"""
 
 from __future__ import annotations
 

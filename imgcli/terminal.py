@@ -5,6 +5,8 @@ image is anyone's), so text from Glance must never drive the terminal: a name ho
 ``ESC ] 0 ; ... BEL`` retitles the window, ``ESC [ 2 J`` clears the screen, a newline
 paints a row of its own. Standard library only, and cheap to import: the output formatters
 and the password prompt both use it.
+
+Imports: nothing of imgcli.
 """
 
 from __future__ import annotations

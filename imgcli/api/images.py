@@ -11,7 +11,7 @@ Imports: imgcli.api.http, imgcli.connection (for types and the version segment),
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -66,10 +66,13 @@ def check_response(response: Response) -> dict[str, Any]:
     return doc
 
 
-def list_pages(adapter: Adapter, image_root: str, query: Query,
-               max_items: int | None = None) -> Iterator[list[dict[str, Any]]]:
-    """Yield each page of images, following `next` until it is absent or max_items is met."""
-    url: str | None = image_root + "images?" + urlencode(list(query), safe=":,")
+def follow_pages(adapter: Adapter, image_root: str, url: str,
+                 read: Callable[[Response], tuple[list[dict[str, Any]], dict[str, Any]]],
+                 max_items: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Yield each page of a Glance collection (images, tasks, metadef namespaces), following
+    `next` until it is absent or max_items items have been yielded; `read` checks a reply
+    and returns (its items, the whole document). A `next` that repeats a page is an error,
+    not a loop."""
     seen_urls: set[str] = set()
     seen_markers: set[str] = set()
     remaining = max_items
@@ -81,15 +84,25 @@ def list_pages(adapter: Adapter, image_root: str, query: Query,
         seen_urls.add(url)
         if marker:
             seen_markers.add(marker)
-        doc = check_response(adapter.get(url))
-        images = doc["images"]
+        items, doc = read(adapter.get(url))
         if remaining is not None:
-            images = images[:remaining]
-            remaining -= len(images)
-        yield images
+            items = items[:remaining]
+            remaining -= len(items)
+        yield items
         if remaining == 0 or not doc.get("next"):
             return
         url = next_page_url(image_root, str(doc["next"]))
+
+
+def list_pages(adapter: Adapter, image_root: str, query: Query,
+               max_items: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Yield each page of images, following `next` until it is absent or max_items is met."""
+    def read(response: Response) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        doc = check_response(response)
+        return doc["images"], doc
+
+    url = image_root + "images?" + urlencode(list(query), safe=":,")
+    return follow_pages(adapter, image_root, url, read, max_items)
 
 
 # ------------------------------------------------------------------ single requests

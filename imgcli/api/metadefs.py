@@ -14,14 +14,16 @@ Imports: imgcli.api (http, images, replies), imgcli.errors.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from imgcli.api import http, replies
 from imgcli.api.http import json_body
-from imgcli.api.images import next_page_url, send
+from imgcli.api.images import follow_pages, send
 from imgcli.errors import ApiError
 
 if TYPE_CHECKING:
+    from requests import Response
+
     from imgcli.connection import Connection
 
 # Glance caps a page at api_limit_max (1000 by default) and sends 25 without a limit: asking
@@ -60,23 +62,18 @@ def list_namespaces(conn: Connection, resource_types: str | None = None,
         query.append(("visibility", visibility))
     root = conn.image_root()
     url = root + "metadefs/namespaces?" + urlencode(query)
-    namespaces: list[dict[str, Any]] = []
-    markers: set[str] = set()
-    while True:
-        doc = json_body(http.send(conn.adapter, "GET", url))
+
+    def read(response: Response) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        if response.status_code >= 400:
+            raise http.failure(response)
+        doc = json_body(response)
         page = doc.get("namespaces", [])
         if not isinstance(page, list) or not all(isinstance(ns, dict) for ns in page):
-            raise ApiError(f"GET {url}: the reply has no list of namespaces")
-        namespaces.extend(page)
-        link = doc.get("next")
-        if not link or not page:
-            return namespaces
-        url = next_page_url(root, str(link))
-        marker = parse_qs(urlsplit(url).query).get("marker", [""])[0]
-        if marker in markers:
-            raise ApiError(f"Glance's next link repeats a page already read ({url}): "
-                           "stopping instead of looping")
-        markers.add(marker)
+            raise ApiError(f"GET {response.url}: the reply has no list of namespaces")
+        # an empty page with a `next` link would only lead to the same empty page
+        return page, (doc if page else {})
+
+    return [ns for page in follow_pages(conn.adapter, root, url, read) for ns in page]
 
 
 def get_namespace(conn: Connection, namespace: str) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from urllib.parse import quote, urlencode
 
 from imgcli.api import http, replies
 from imgcli.api.http import json_body
-from imgcli.api.images import image_path, next_page_url, send
-from imgcli.errors import ApiError
+from imgcli.api.images import follow_pages, image_path, send
 
 if TYPE_CHECKING:
+    from requests import Response
+
     from imgcli.connection import Connection
 
 
@@ -29,23 +30,14 @@ def task_pages(conn: Connection, query: Sequence[tuple[str, str]],
     task's marker, relative to its root, as it does for images."""
     root = conn.image_root()
     url = root + "tasks" + ("?" + urlencode(list(query)) if query else "")
-    seen: set[str] = set()
-    remaining = max_items
-    while True:
-        if url in seen:
-            raise ApiError(f"Glance's next link repeats a page already read ({url}): "
-                           "stopping instead of looping")
-        seen.add(url)
-        response = http.send(conn.adapter, "GET", url)
+
+    def read(response: Response) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        if response.status_code >= 400:
+            raise http.failure(response)
         doc = json_body(response)
-        page = replies.objects_in(doc, "tasks", replies.where(response))
-        if remaining is not None:
-            page = page[:remaining]
-            remaining -= len(page)
-        yield page
-        if remaining == 0 or not doc.get("next"):
-            return
-        url = next_page_url(root, str(doc["next"]))
+        return replies.objects_in(doc, "tasks", replies.where(response)), doc
+
+    return follow_pages(conn.adapter, root, url, read, max_items)
 
 
 def get_task(conn: Connection, task_id: str) -> dict[str, Any]:

@@ -1,1 +1,4 @@
-"""imgcli's cliff commands, registered in the `imgcli.commands` entry-point group."""
+"""imgcli's cliff commands, registered in the `imgcli.commands` entry-point group.
+
+Imports: nothing of imgcli.
+"""

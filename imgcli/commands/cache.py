@@ -1,4 +1,7 @@
-"""`cache clear`: forget every cached token and endpoint."""
+"""`cache clear`: forget every cached token and endpoint.
+
+Imports: imgcli.commands.base; inside functions, imgcli.cache.
+"""
 
 from __future__ import annotations
 

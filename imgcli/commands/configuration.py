@@ -1,4 +1,7 @@
-"""`configuration show`: every resolved setting and where it came from."""
+"""`configuration show`: every resolved setting and where it came from.
+
+Imports: imgcli.commands.base.
+"""
 
 from __future__ import annotations
 

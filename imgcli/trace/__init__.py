@@ -23,4 +23,6 @@ Modules: ``recorder`` (hooks and ``write``), ``exchange`` (what is kept and its 
 ``redact``, ``attribution`` (which service answered), ``markdown`` and ``har`` (the two formats),
 ``notes`` (the hook by which the transfer code says what an image-data body was).
 The package itself imports nothing: `from imgcli.trace.recorder import Recorder`.
+
+Imports: nothing of imgcli.
 """

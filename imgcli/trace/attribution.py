@@ -1,4 +1,7 @@
-"""Which service answered each request: the token's catalog first, then URL hints."""
+"""Which service answered each request: the token's catalog first, then URL hints.
+
+Imports: imgcli.trace.exchange.
+"""
 
 from __future__ import annotations
 

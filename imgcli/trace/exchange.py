@@ -1,4 +1,7 @@
-"""What a trace holds: recorded exchanges, and their redacted views ready to render."""
+"""What a trace holds: recorded exchanges, and their redacted views ready to render.
+
+Imports: imgcli.trace.redact.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The trace as an HTTP Archive (HAR 1.2), for browser dev tools and HAR viewers."""
+"""The trace as an HTTP Archive (HAR 1.2), for browser dev tools and HAR viewers.
+
+Imports: imgcli, imgcli.trace.exchange, imgcli.trace.redact.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The Markdown trace, laid out like the seed document (mermaid, steps, tabs, output)."""
+"""The Markdown trace, laid out like the seed document (mermaid, steps, tabs, output).
+
+Imports: imgcli.trace.exchange, imgcli.trace.redact.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Recorder: keeps references to a run's HTTP exchanges; renders them only when written."""
+"""Recorder: keeps references to a run's HTTP exchanges; renders them only when written.
+
+Imports: imgcli.errors, imgcli.safefile, imgcli.trace.attribution, imgcli.trace.exchange,
+imgcli.trace.har, imgcli.trace.markdown, imgcli.trace.notes, imgcli.trace.redact.
+"""
 
 from __future__ import annotations
 

@@ -6,7 +6,10 @@ unexpected (an error message, another body) is caught too.
 
 A URL is redacted wherever it is written, not only as a request's URL: in argv (`image import
 --uri`), in JSON string values, in text bodies, in error messages. Its user info password and
-its signature query parameters (a Swift temp URL's, an S3 presigned URL's) become ``***``."""
+its signature query parameters (a Swift temp URL's, an S3 presigned URL's) become ``***``.
+
+Imports: nothing of imgcli.
+"""
 
 from __future__ import annotations
 

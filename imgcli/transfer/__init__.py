@@ -21,6 +21,10 @@ The commands use them through Glance's calls (glance.py): upload_data() (the PUT
 once, a broken connection worded as how far it got), save_data() (the record's status
 checked, then the verified GET), discard() (delete a half-made image and say so); and
 importing.py: import_body() and wait_for_import() (poll until the import lock is gone).
+
+Imports: imgcli.transfer.destination, imgcli.transfer.download, imgcli.transfer.glance,
+imgcli.transfer.hashing, imgcli.transfer.importing, imgcli.transfer.progress,
+imgcli.transfer.sources, imgcli.transfer.upload.
 """
 
 from imgcli.transfer.destination import check_destination, part_path

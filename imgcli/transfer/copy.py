@@ -17,8 +17,8 @@ source's data as a Source for the upload, and the two ways the data moves.
 Whatever stops a copy once the target image exists (either cloud's refusal, a broken or
 damaged body, a hash that differs, Ctrl-C, SIGTERM, SIGHUP) deletes that image and says so.
 
-Imports: the standard library, imgcli.api.images, imgcli.errors, imgcli.transfer.*;
-urllib3 (as a reader's errors) and imgcli.explain only after a failure.
+Imports: the standard library, imgcli.api.images, imgcli.errors, imgcli.transfer.*,
+imgcli.trace.notes; urllib3 (as a reader's errors) and imgcli.explain only after a failure.
 """
 
 from __future__ import annotations

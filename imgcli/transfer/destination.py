@@ -4,7 +4,10 @@ kept beside it for resuming.
 The path is resolved as Linux's fs.protected_symlinks would (imgcli.safefile.resolve):
 in a shared sticky folder such as /tmp, a link or a file another user planted at (or on
 the way to) the destination is refused, so imgcli never replaces what such a link points
-to, nor hands image data to a FIFO someone else made."""
+to, nor hands image data to a FIFO someone else made.
+
+Imports: imgcli.errors, imgcli.safefile, imgcli.terminal.
+"""
 
 from __future__ import annotations
 

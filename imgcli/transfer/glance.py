@@ -2,8 +2,8 @@
 says how far it got, the verified GET of `image save`, and the clean-up of an image whose
 data could not be uploaded.
 
-Imports: the standard library, imgcli.api.images, imgcli.errors, imgcli.transfer.*;
-imgcli.explain, requests and keystoneauth1 only after a failure.
+Imports: the standard library, imgcli.api.images, imgcli.errors, imgcli.transfer.*,
+imgcli.trace.notes; imgcli.explain, requests and keystoneauth1 only after a failure.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ of `POST …/import` until the task is done; the image goes `active` (and the ta
 is gone. It failed when the image went back to `queued` (or `killed`), or a store it was
 meant for is listed in `os_glance_failed_import`; Glance's reason is the message of the
 import task (`GET /v2/images/{id}/tasks`, Image API 2.12).
+
+Imports: imgcli.api.images, imgcli.api.tasks, imgcli.connection, imgcli.errors,
+imgcli.transfer.progress.
 """
 
 from __future__ import annotations

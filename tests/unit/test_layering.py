@@ -40,10 +40,19 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
-def imported(path: Path) -> set[str]:
-    """The imgcli modules a file imports, anywhere in it."""
+def imported(path: Path, types: bool = True) -> set[str]:
+    """The imgcli modules a file imports, anywhere in it (`types=False`: leaving out those
+    imported only for type hints, under `if TYPE_CHECKING:`)."""
+    tree = ast.parse(path.read_text())
+    skip: set[int] = set()
+    if not types:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                skip.update(id(sub) for sub in ast.walk(node))
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("imgcli"):
             for alias in node.names:
                 full = f"{node.module}.{alias.name}"
@@ -112,3 +121,22 @@ def test_no_status_read_out_of_a_message(name: str) -> None:
     found = [line.strip() for line in MODULES[name].read_text().splitlines()
              if STATUS_IN_TEXT.search(line)]
     assert found == []
+
+
+def imports_paragraph(name: str) -> str:
+    doc = ast.get_docstring(ast.parse(MODULES[name].read_text())) or ""
+    found = re.search(r"^Imports:(.*?)(?:\n\n|\Z)", doc, re.S | re.M)
+    return " ".join(found.group(1).split()) if found else ""
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_docstring_says_what_the_module_imports(name: str) -> None:
+    """Each module's docstring has an `Imports:` paragraph naming every imgcli module it
+    imports at run time (a package's name covers its modules), so a reader knows its place
+    at once."""
+    said = imports_paragraph(name)
+    assert said, f"{MODULES[name]}: no 'Imports:' paragraph in its docstring"
+    named = set(re.findall(r"imgcli(?:\.\w+)*", said))
+    unsaid = sorted(dep for dep in imported(MODULES[name], types=False) - {name, "imgcli"}
+                    if not any(dep == n or dep.startswith(n + ".") for n in named))
+    assert unsaid == [], f"{MODULES[name]} imports {unsaid}, which its docstring does not name"

@@ -12,8 +12,8 @@ one GET before the POST, and ends there when an image already holds the data. Wh
 the upload (Glance's error, a broken connection or URL, a checksum that differs, corrupt
 compressed data, Ctrl-C, SIGTERM, SIGHUP) deletes the half-made image and says so.
 
-Imports: imgcli.records, imgcli.api, imgcli.commands.*, imgcli.errors; imgcli.transfer
-inside functions.
+Imports: imgcli.records, imgcli.api, imgcli.commands.*, imgcli.errors; imgcli.transfer and
+imgcli.explain inside functions.
 """
 
 from __future__ import annotations

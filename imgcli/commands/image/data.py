@@ -12,8 +12,8 @@ Costs: opening sends nothing to the cloud (a --url costs its own GET, to its ser
 --if-absent reads the file once before uploading (its sha512, decompressed with --decompress)
 and costs one `GET /v2/images?name=…&owner=…&status=active`.
 
-Imports: imgcli.errors, imgcli.transfer (sources, hashing, progress) inside functions,
-imgcli.api.images for the --if-absent look-up.
+Imports: imgcli.errors, imgcli.commands.options, imgcli.transfer (sources, hashing, progress)
+inside functions, imgcli.api.images for the --if-absent look-up.
 """
 
 from __future__ import annotations
