@@ -337,6 +337,13 @@ KEYSTONE_V3 = {"version": {"id": "v3.14", "status": "stable", "links": [
     ({"json": {"projects": []}}, 2, "no project named 'ghost' (--project)"),
     ({"json": {"projects": [{"id": "a"}, {"id": "b"}]}}, 2, "add --project-domain"),
     ({"text": "<html>oops</html>"}, 1, "Keystone's reply has no list of projects"),
+    # Keystone's refusals take the same send path as Glance's: a refused token is exit 3,
+    # a server error exit 1 with Keystone's own words.
+    ({"status_code": 401, "json": {"error": {"code": 401, "message": "The request you have "
+                                             "made requires authentication."}}},
+     3, "requires authentication"),
+    ({"status_code": 500, "json": {"error": {"code": 500, "message": "keystone broke"}}},
+     1, "keystone broke"),
 ])
 def test_project_lookup_failures(seed_cloud, run, reply, code, shown):
     seed_cloud.mock.get("http://devstack-debug/identity/v3/", json=KEYSTONE_V3)
