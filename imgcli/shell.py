@@ -173,10 +173,12 @@ class ImgcliApp(App):
             # keystoneauth logs each request at DEBUG, its tokens as {SHA256} digests.
             self.options.verbose_level = max(self.options.verbose_level, 2)
         super().configure_logging()
-        # keystoneauth warns about each retry and discovery fallback; without -v the
+        # keystoneauth warns about each retry and discovery fallback, urllib3 about a
+        # connection it drops (a pool full after an interrupted upload); without -v the
         # one line that matters is the final error.
         quiet = self.options.verbose_level < 2
-        logging.getLogger("keystoneauth").setLevel(logging.ERROR if quiet else logging.NOTSET)
+        for name in ("keystoneauth", "urllib3"):
+            logging.getLogger(name).setLevel(logging.ERROR if quiet else logging.NOTSET)
         for handler in logging.getLogger().handlers:
             handler.addFilter(scrub_record)
 

@@ -137,6 +137,9 @@ def test_a_signal_while_a_url_streams_deletes_the_image(glance: LoopbackGlance, 
         deadline = time.monotonic() + 30
         while glance.received < BLOCK and time.monotonic() < deadline:
             time.sleep(0.02)  # the first block is in Glance: the upload is under way
+        # Glance can read the block from the socket before the client's sendall() returns
+        # and counts it as sent: let the client get back to its (paused) read first.
+        time.sleep(0.3)
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=60)
     finally:
