@@ -140,3 +140,16 @@ def test_docstring_says_what_the_module_imports(name: str) -> None:
     unsaid = sorted(dep for dep in imported(MODULES[name], types=False) - {name, "imgcli"}
                     if not any(dep == n or dep.startswith(n + ".") for n in named))
     assert unsaid == [], f"{MODULES[name]} imports {unsaid}, which its docstring does not name"
+
+
+def test_every_command_is_built_on_the_typed_bases() -> None:
+    """Each entry point of imgcli.commands is a Command, Lister or ShowOne of
+    imgcli.commands.base, so its errors, -c check and formatters are the house's."""
+    from importlib.metadata import entry_points
+
+    from imgcli.commands.base import Command, Lister, ShowOne
+
+    found = {ep.name: ep.load() for ep in entry_points(group="imgcli.commands")}
+    assert len(found) >= 48  # the 42 of openstackclient's image service, and imgcli's own
+    assert sorted(name for name, cls in found.items()
+                  if not issubclass(cls, (Command, Lister, ShowOne))) == []
