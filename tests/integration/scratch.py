@@ -1,9 +1,11 @@
 """Scratch images for the integration tests: made through Glance's API (or adopted from a
 command that made them), hidden so that the exact listings other tests compare never see
-them, and deleted when the test ends."""
+them, and deleted when the test ends; with the files published on devcloud's web server for
+them (web-download, --url), unpublished at the end too."""
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from typing import Any
@@ -18,6 +20,7 @@ class ScratchImages:
         self.devcloud = devcloud
         self.prefix = prefix
         self.made: list[str] = []
+        self.files: list[str] = []
         self._tokens: dict[str, str] = {}
 
     def __enter__(self) -> ScratchImages:
@@ -67,7 +70,23 @@ class ScratchImages:
         r = self.api("PATCH", f"images/{image_id}", json=patch, headers=JSON_PATCH)
         assert r.status_code == 200, r.text
 
+    def by_name(self, name: str) -> list[dict[str, Any]]:
+        """Every image of that name the admin sees, hidden ones included."""
+        found = []
+        for hidden in ("false", "true"):
+            r = self.api("GET", "images", params={"name": name, "os_hidden": hidden})
+            found += r.json()["images"]
+        return found
+
+    def publish(self, data: bytes, suffix: str = ".img") -> str:
+        """The URL of `data` on devcloud's web server, removed again at the end."""
+        name = f"{self.name()}{suffix}"
+        self.files.append(name)
+        return sys.modules["devcloud_cloud"].publish(name, data)  # loaded by conftest.py
+
     def delete_all(self) -> None:
+        for name in self.files:
+            sys.modules["devcloud_cloud"].unpublish(name)
         unprotect = [{"op": "replace", "path": "/protected", "value": False}]
         left = []
         for image_id in self.made:

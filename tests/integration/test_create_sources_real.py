@@ -31,32 +31,9 @@ cloud = sys.modules["devcloud_cloud"]  # loaded by conftest.py
 DATA = os.urandom(3 << 20) + bytes(2 << 20) + b"the end"  # 5 MiB: random, then zeros
 
 
-class Scratch(ScratchImages):
-    def __init__(self, devcloud: Any) -> None:
-        super().__init__(devcloud, "it-src")
-        self.files: list[str] = []
-
-    def by_name(self, name: str) -> list[dict[str, Any]]:
-        found = []
-        for hidden in ("false", "true"):
-            r = self.api("GET", "images", params={"name": name, "os_hidden": hidden})
-            found += r.json()["images"]
-        return found
-
-    def publish(self, data: bytes, suffix: str = ".img") -> str:
-        name = f"{self.name()}{suffix}"
-        self.files.append(name)
-        return cloud.publish(name, data)
-
-    def delete_all(self) -> None:
-        for name in self.files:
-            cloud.unpublish(name)
-        super().delete_all()
-
-
 @pytest.fixture
-def scratch(devcloud: Any) -> Iterator[Scratch]:
-    with Scratch(devcloud) as made:
+def scratch(devcloud: Any) -> Iterator[ScratchImages]:
+    with ScratchImages(devcloud, "it-src") as made:
         yield made
 
 
@@ -81,7 +58,7 @@ def imgcli(devcloud: Any, home: Path, *args: str) -> subprocess.CompletedProcess
     return result
 
 
-def created(scratch: Scratch, result: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:
+def created(scratch: ScratchImages, result: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr.decode()
     image = json.loads(result.stdout)
     scratch.adopt(image["id"])

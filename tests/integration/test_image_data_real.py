@@ -30,34 +30,9 @@ DATA = os.urandom(6 << 20) + b"the end"  # 6 MiB and a bit: several blocks, the 
 PATCH = "application/openstack-images-v2.1-json-patch"
 
 
-class Scratch(ScratchImages):
-    """Scratch images, and files published on devcloud's web server for web-download."""
-
-    def __init__(self, devcloud: Any) -> None:
-        super().__init__(devcloud, "it-data")
-        self.files: list[str] = []
-
-    def by_name(self, name: str) -> list[dict[str, Any]]:
-        found = []
-        for hidden in ("false", "true"):
-            r = self.api("GET", "images", params={"name": name, "os_hidden": hidden})
-            found += r.json()["images"]
-        return found
-
-    def publish(self, data: bytes) -> str:
-        name = f"{self.name()}.img"
-        self.files.append(name)
-        return cloud.publish(name, data)
-
-    def delete_all(self) -> None:
-        for name in self.files:
-            cloud.unpublish(name)
-        super().delete_all()
-
-
 @pytest.fixture
-def scratch(devcloud: Any) -> Iterator[Scratch]:
-    with Scratch(devcloud) as made:
+def scratch(devcloud: Any) -> Iterator[ScratchImages]:
+    with ScratchImages(devcloud, "it-data") as made:
         yield made
 
 

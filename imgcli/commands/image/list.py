@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from imgcli import records, resolve
 from imgcli.api import identity, images
@@ -23,6 +23,9 @@ from imgcli.commands.base import Lister
 from imgcli.commands.options import add_project_options, key_value, non_negative
 from imgcli.config import several_clouds
 from imgcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from imgcli.connection import Connection
 
 SHORT_HEADERS = ("ID", "Name", "Status")
 LONG_HEADERS = ("ID", "Name", "Disk Format", "Container Format", "Size", "Checksum", "Status",
@@ -203,14 +206,7 @@ class ListImage(Lister):
         headers = self.printed_columns(parsed_args)
         if total == 0:
             return headers, iter(())
-        connection = self.app.connection
-        owner = identity.project_id(connection, parsed_args.project, parsed_args.project_domain) \
-            if parsed_args.project else None
-        marker = parsed_args.marker
-        if marker and not resolve.looks_like_id(marker):
-            marker = str(resolve.image_by_name(connection, marker)["id"])
-        query = list_query(parsed_args, owner, marker, total)
-        pages = images.list_pages(connection.adapter, connection.image_root(), query, total)
+        pages = image_pages(self.app.connection, parsed_args, total)
         # Progress only where a person watches it, and not over rows streaming to the same
         # terminal: a table is printed after the last page, the other formats as they come.
         stderr, stdout = self.app.stderr, self.app.stdout
@@ -218,6 +214,19 @@ class ListImage(Lister):
         data = rows(pages, parsed_args.long, stderr if watched else None)
         # cliff's --sort-column sorts a generator and, on mixed types, keeps the spent one.
         return headers, list(data) if parsed_args.sort_columns else data
+
+
+def image_pages(connection: Connection, args: argparse.Namespace,
+                total: int | None) -> Iterator[list[dict[str, Any]]]:
+    """The pages of the images the options select: --project and a --marker name looked up
+    (an ID costs nothing), then Glance's pages (image list, and image sync's source)."""
+    owner = identity.project_id(connection, args.project, args.project_domain) \
+        if args.project else None
+    marker = args.marker
+    if marker and not resolve.looks_like_id(marker):
+        marker = str(resolve.image_by_name(connection, marker)["id"])
+    query = list_query(args, owner, marker, total)
+    return images.list_pages(connection.adapter, connection.image_root(), query, total)
 
 
 def rows(pages: Iterable[list[dict[str, Any]]], long: bool,

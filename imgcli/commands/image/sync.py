@@ -16,7 +16,7 @@ copy's own (image copy's, without the record GET). --dry-run sends only the list
 Copies run one after another, or N at a time with --parallel N, each thread with its own
 connections (seeded with the run's tokens: no new token request).
 
-Imports: imgcli.api, imgcli.commands, imgcli.errors, imgcli.multicloud, imgcli.resolve;
+Imports: imgcli.api, imgcli.commands, imgcli.errors, imgcli.multicloud;
 imgcli.transfer.copy when images are compared or copied.
 """
 
@@ -28,11 +28,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from imgcli import multicloud, resolve
-from imgcli.api import identity, images
+from imgcli import multicloud
+from imgcli.api import images
 from imgcli.commands.base import Lister
 from imgcli.commands.image.copy import Pair, add_method_option, add_target_options, interrupted
-from imgcli.commands.image.list import ListImage, list_query, max_total, sort_param
+from imgcli.commands.image.list import ListImage, image_pages, max_total, sort_param
 from imgcli.errors import ApiError, AuthError, UsageError
 
 if TYPE_CHECKING:
@@ -164,14 +164,7 @@ class SyncImages(ListImage):
         """The source images image list's options select (its query, its pages)."""
         if total == 0:
             return []
-        owner = identity.project_id(connection, args.project, args.project_domain) \
-            if args.project else None
-        marker = args.marker
-        if marker and not resolve.looks_like_id(marker):
-            marker = str(resolve.image_by_name(connection, marker)["id"])
-        query = list_query(args, owner, marker, total)
-        return [image for page in images.list_pages(connection.adapter,
-                                                    connection.image_root(), query, total)
+        return [image for page in image_pages(connection, args, total)
                 for image in page]
 
     def carried_out(self, pair: Pair, rows: list[Row],
